@@ -1,0 +1,97 @@
+# adtally: build, local stack, tests, fuzzing and benchmarks.
+
+CC       ?= cc
+CLANG    ?= clang
+INCLUDES := -Isrc $(shell mariadb_config --include 2>/dev/null)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -MMD -MP $(INCLUDES)
+LIBS     := -lrdkafka -lmariadb -lssl -lcrypto -lpthread -lm
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+
+SRC      := $(shell find src -name '*.c' ! -path src/main.c | sort)
+OBJ      := $(SRC:src/%.c=build/obj/%.o)
+ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
+UNIT     := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ     := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FORMAT   := $(shell find src tests fuzz bench -name '*.[ch]' 2>/dev/null)
+
+.PHONY: all deps up down status schema dims demo check unit fuzz-replay \
+        fuzz format format-check bench clean
+
+all: build/adtally
+
+build/adtally: build/obj/main.o $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+build/tests/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS)
+
+# Fuzz targets: libFuzzer with ASan and UBSan, built by clang.
+build/fuzz/%: fuzz/%.c $(SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< $(SRC) $(LIBS)
+
+deps:
+	@stack/deps.sh
+
+up: deps
+	@stack/stack.sh up
+
+down:
+	@stack/stack.sh down
+
+status:
+	@stack/stack.sh status
+
+schema: build/adtally up
+	build/adtally schema apply
+
+dims: schema
+	build/adtally dims load data
+
+demo: deps build/adtally
+	@scripts/demo.sh
+
+unit: $(UNIT)
+
+fuzz-replay: $(FUZZ)
+
+# Runs every fuzz target for FUZZ_SECONDS (default 60) on its corpus.
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ)
+	@for f in $(FUZZ); do n=$${f##*/fuzz_}; mkdir -p build/fuzz-work/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        build/fuzz-work/$$n fuzz/corpus/$$n || exit 1; done
+
+format:
+	clang-format -i $(FORMAT)
+
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT)
+
+# Installs what is missing, builds, starts the stack and runs every test.
+check: deps
+	@$(MAKE) --no-print-directory format-check all unit fuzz-replay
+	@stack/stack.sh up
+	@tests/run.sh
+
+bench: deps build/adtally
+	@stack/stack.sh up
+	@bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# process: the real log tallied exactly as DESIGN §4 says (an SQL oracle
+# over the raw CSV), also across kill -9, two members, shuffled and doubled
+# input; late, unknown-job and job-less events.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
+  company_id, impressions, clicks, conversion, qualified_application,
+  disqualified_application, spend_hour, bid_set FROM events
+  ORDER BY 1, 2, 3, 4, 5, 6"
+
+# setup NAME: private names, schema, dimensions.
+setup() {
+    use_names "$1"
+    "$ADTALLY" schema apply --only mysql >/dev/null 2>&1 &&
+        "$ADTALLY" schema apply --only kafka >/dev/null 2>&1 &&
+        "$ADTALLY" dims load data >/dev/null 2>&1
+}
+
+# oracle: the expected rows for data/tracking.csv, into $1.
+oracle() {
+    sql "$(cat tests/integration/load_raw.sql)" &&
+        mariadb -h "$MYSQL_HOST" -P "$MYSQL_PORT" -uroot --local-infile=1 \
+            "$MYSQL_DB" -e "LOAD DATA LOCAL INFILE '$ROOT/data/tracking.csv'
+            INTO TABLE raw CHARACTER SET utf8mb4 FIELDS TERMINATED BY ','
+            OPTIONALLY ENCLOSED BY '\"' ESCAPED BY ''
+            LINES TERMINATED BY '\n' IGNORE 1 LINES" &&
+        sql "$(cat tests/integration/oracle.sql)" >"$1"
+}
+
+# compare NAME EXPECTED_FILE: events equals the expectation, row for row.
+compare() {
+    sql "$EVENTS_SQL" >"$TMP/got.tsv"
+    if diff "$2" "$TMP/got.tsv" >"$TMP/diff.txt"; then
+        pass "$1"
+    else
+        fail "$1" "events differ from the oracle ($(wc -l <"$2") rows \
+expected, $(wc -l <"$TMP/got.tsv") got): $(head -n 6 "$TMP/diff.txt")"
+    fi
+}
+
+TMP=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# --- the real log, straight through
+setup process_real || fail setup "schema or dims failed"
+oracle "$TMP/expected.tsv"
+assert_eq oracle_has_rows "$(($(wc -l <"$TMP/expected.tsv") > 100))" 1
+"$ADTALLY" import data/tracking.csv >/dev/null 2>&1
+"$ADTALLY" process --drain --status-interval 0 2>"$TMP/process.log"
+assert_eq process_drain_exits_0 "$?" 0
+compare real_log_tallies_match_oracle "$TMP/expected.tsv"
+assert_eq rows_written_by_stream \
+    "$(sql "SELECT COUNT(*) FROM events WHERE sources <> 'kafka'")" 0
+assert_eq offsets_stored_for_each_partition \
+    "$(sql "SELECT SUM(next_offset) FROM kafka_offsets")" 6662
+"$ADTALLY" process --drain --status-interval 0 2>/dev/null
+compare second_drain_adds_nothing "$TMP/expected.tsv"
+
+# --- kill -9 at random points, then restart; several times
+setup process_kill
+"$ADTALLY" import data/tracking.csv >/dev/null 2>&1
+for i in 1 2 3 4 5; do
+    "$ADTALLY" process --batch-max 150 --commit-ms 20 --status-interval 0 \
+        2>>"$TMP/kill.log" &
+    pid=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+done
+"$ADTALLY" process --drain --status-interval 0 2>>"$TMP/kill.log"
+compare kill_9_loses_and_doubles_nothing "$TMP/expected.tsv"
+
+# --- two members of one group; one killed mid-run
+setup process_two
+"$ADTALLY" import data/tracking.csv >/dev/null 2>&1
+"$ADTALLY" process --batch-max 100 --commit-ms 20 --status-interval 0 \
+    --kafka.session.timeout.ms=6000 2>"$TMP/a.log" &
+a=$!
+"$ADTALLY" process --batch-max 100 --commit-ms 20 --status-interval 0 \
+    --kafka.session.timeout.ms=6000 2>"$TMP/b.log" &
+b=$!
+sleep 1.5
+kill -9 "$a" 2>/dev/null
+wait "$a" 2>/dev/null
+# The survivor takes over the dead member's partitions after its session
+# times out; --drain waits for every partition to be caught up.
+"$ADTALLY" process --drain --status-interval 0 \
+    --kafka.session.timeout.ms=6000 2>"$TMP/c.log"
+kill -TERM "$b" 2>/dev/null
+wait "$b"
+assert_eq survivor_exits_0_on_sigterm "$?" 0
+compare two_members_one_killed_match_oracle "$TMP/expected.tsv"
+
+# --- shuffled, and the same events twice within the dedup window
+setup process_shuffle
+{ head -n 1 data/tracking.csv; tail -n +2 data/tracking.csv | shuf; } \
+    >"$TMP/shuffled.csv"
+"$ADTALLY" import "$TMP/shuffled.csv" >/dev/null 2>&1
+"$ADTALLY" import --force "$TMP/shuffled.csv" >/dev/null 2>&1
+assert_eq doubled_input_on_topic "$(topic_count "$ADTALLY_TOPIC")" 13324
+"$ADTALLY" process --drain --status-interval 0 2>"$TMP/shuffle.log"
+compare shuffled_and_doubled_match_oracle "$TMP/expected.tsv"
+assert_contains repeats_counted_in_status "$(cat "$TMP/shuffle.log")" \
+    "repeats 6662"
+
+t_done
