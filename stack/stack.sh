@@ -25,7 +25,7 @@ MYSQL_PORT=${ADTALLY_MYSQL_PORT:-3306}
 
 # Seconds to wait for each server to answer in its own protocol.
 declare -A WAIT=(
-  [kafka]=${ADTALLY_KAFKA_WAIT:-60}
+  [kafka]=${ADTALLY_KAFKA_WAIT:-90}
   [cassandra]=${ADTALLY_CASSANDRA_WAIT:-180}
   [mariadb]=${ADTALLY_MYSQL_WAIT:-60}
 )

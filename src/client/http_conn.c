@@ -2,6 +2,7 @@
  * answer, keeping the connection alive or closing it. */
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>

@@ -140,11 +140,14 @@ static void ev_rebase(struct event *ev)
             ev->text[f] = ev->store.data + ev->off[f];
 }
 
+/* Drops the store's bytes from off on; the store may have moved since the
+ * texts were last pointed at it. */
 static void store_cut(struct event *ev, size_t off)
 {
     ev->store.len = off;
     if (ev->store.data)
         ev->store.data[off] = '\0';
+    ev_rebase(ev);
 }
 
 /* Records store[off..len) as the text of f and ends it with a NUL. */

@@ -210,26 +210,35 @@ static int scan_word(struct json_scan *sc, const char *word)
     return 0;
 }
 
-/* Reads "key": value, the key's quote at sc->i. */
-static int scan_member(struct json_scan *sc, int depth)
+/* Reads "key": value, the key's quote at sc->i, recording the spans of
+ * both in m (its key is set as soon as the key has been read). */
+static int scan_member(struct json_scan *sc, int depth, struct json_member *m)
 {
-    enum json_type t;
+    size_t start = sc->i;
 
     if (sc->i >= sc->n || sc->s[sc->i] != '"')
         return scan_fail(sc, "expected a string key");
     if (scan_string(sc) != 0)
         return -1;
+    m->key = sc->s + start;
+    m->klen = sc->i - start;
     scan_ws(sc);
     if (sc->i >= sc->n || sc->s[sc->i] != ':')
         return scan_fail(sc, "expected ':'");
     sc->i++;
     scan_ws(sc);
-    return scan_value(sc, depth, &t);
+    start = sc->i;
+    if (scan_value(sc, depth, &m->type) != 0)
+        return -1;
+    m->val = sc->s + start;
+    m->vlen = sc->i - start;
+    return 0;
 }
 
 /* Reads an object or array, the opening bracket at sc->i. */
 static int scan_container(struct json_scan *sc, int depth, char close)
 {
+    struct json_member m;
     enum json_type t;
     int rc;
 
@@ -244,7 +253,7 @@ static int scan_container(struct json_scan *sc, int depth, char close)
     for (;;) {
         scan_ws(sc);
         if (close == '}')
-            rc = scan_member(sc, depth + 1);
+            rc = scan_member(sc, depth + 1, &m);
         else
             rc = scan_value(sc, depth + 1, &t);
         if (rc != 0)
@@ -357,26 +366,9 @@ static int iter_open(struct json_iter *it, struct json_scan *sc)
 static int iter_member(struct json_iter *it, struct json_scan *sc,
                        struct json_member *m)
 {
-    size_t start;
-
     scan_ws(sc);
-    start = sc->i;
-    if (sc->i >= sc->n || sc->s[sc->i] != '"')
-        return scan_fail(sc, "expected a string key");
-    if (scan_string(sc) != 0)
+    if (scan_member(sc, 1, m) != 0)
         return -1;
-    m->key = sc->s + start;
-    m->klen = sc->i - start;
-    scan_ws(sc);
-    if (sc->i >= sc->n || sc->s[sc->i] != ':')
-        return scan_fail(sc, "expected ':'");
-    sc->i++;
-    scan_ws(sc);
-    start = sc->i;
-    if (scan_value(sc, 1, &m->type) != 0)
-        return -1;
-    m->val = sc->s + start;
-    m->vlen = sc->i - start;
     scan_ws(sc);
     if (sc->i < sc->n && sc->s[sc->i] == ',') {
         sc->i++;

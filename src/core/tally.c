@@ -81,6 +81,23 @@ int tally_job_of(const struct event *ev, int32_t *job)
     return tally_ed_id(ev, "jobId", 1, job);
 }
 
+size_t tally_message_key(const struct event *ev, char *buf, size_t n,
+                         const char **key)
+{
+    int32_t job;
+
+    if (tally_job_of(ev, &job) == 0) {
+        *key = buf;
+        return (size_t)snprintf(buf, n, "%d", job);
+    }
+    if (ev->text[EV_UID]) {
+        *key = ev->text[EV_UID];
+        return ev->len[EV_UID];
+    }
+    *key = ev->text[EV_CREATE_TIME];
+    return ev->len[EV_CREATE_TIME];
+}
+
 int32_t tally_publisher_of(const struct event *ev)
 {
     int32_t p;

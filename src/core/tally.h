@@ -51,6 +51,13 @@ enum tally_metric tally_metric_of(const struct event *ev);
  * or a string of digits. Returns 0 with *job set, or -1 when it has none. */
 int tally_job_of(const struct event *ev, int32_t *job);
 
+/* The Kafka message key of an event (DESIGN §3): the job id when known,
+ * else the uid, else the create_time, so that repeats of one event always
+ * meet in one partition. Sets *key (into buf or into ev) and returns its
+ * length. */
+size_t tally_message_key(const struct event *ev, char *buf, size_t n,
+                         const char **key);
+
 /* The publisher: the event's, else ed.publisherId when integral, else 0. */
 int32_t tally_publisher_of(const struct event *ev);
 

@@ -119,20 +119,6 @@ static int import_send(struct import_run *ir, const char *topic,
     return 0;
 }
 
-/* The message key: the job id when known, else the uid (DESIGN §3). */
-static size_t import_key(const struct event *ev, char *key, size_t n,
-                         const char **out)
-{
-    int32_t job;
-
-    if (tally_job_of(ev, &job) == 0) {
-        *out = key;
-        return (size_t)snprintf(key, n, "%d", job);
-    }
-    *out = ev->text[EV_UID];
-    return ev->text[EV_UID] ? ev->len[EV_UID] : 0;
-}
-
 static void import_reject(struct import_run *ir, const char *rec, size_t n,
                           const struct ev_error *e, long line,
                           const char *name, struct buf *out)
@@ -154,7 +140,7 @@ static void import_accept(struct import_run *ir, const struct event *ev,
 {
     char keybuf[16];
     const char *key;
-    size_t klen = import_key(ev, keybuf, sizeof(keybuf), &key);
+    size_t klen = tally_message_key(ev, keybuf, sizeof(keybuf), &key);
 
     buf_reset(out);
     if (event_to_json(ev, out) != 0) {

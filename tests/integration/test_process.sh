@@ -103,6 +103,32 @@ assert_eq doubled_input_on_topic "$(topic_count "$ADTALLY_TOPIC")" 13324
 "$ADTALLY" process --drain --status-interval 0 2>"$TMP/shuffle.log"
 compare shuffled_and_doubled_match_oracle "$TMP/expected.tsv"
 assert_contains repeats_counted_in_status "$(cat "$TMP/shuffle.log")" \
-    "repeats 6662"
+    "repeats 6662,"
+
+# --- late, unknown-job and job-less events
+setup process_edges
+late=$(date -u -d '10 days ago' '+%Y-%m-%d %H:%M:%S')
+cat >"$TMP/edges.ndjson" <<NDJSON
+{"ts":"$late","job_id":2,"custom_track":"click","bid":"1.5"}
+{"ts":"2022-07-20 10:15:00","job_id":999999,"custom_track":"click","bid":2}
+{"ts":"2022-07-20 10:20:00","custom_track":"conversion"}
+{"ts":"2022-07-20 10:25:00","custom_track":"click","ed":{"jobId":"2"}}
+NDJSON
+"$ADTALLY" import "$TMP/edges.ndjson" >/dev/null 2>&1
+"$ADTALLY" process --drain --status-interval 0 2>/dev/null
+assert_eq late_event_lands_in_its_hour \
+    "$(sql "SELECT CONCAT(dates, ' ', hours, ' ', clicks, ' ', spend_hour)
+            FROM events WHERE job_id = 2 AND dates < CURDATE()
+            AND dates > '2023-01-01'")" \
+    "$(date -u -d "$late" '+%Y-%m-%d') $((10#$(date -u -d "$late" +%H))) 1 1.5000"
+assert_eq unknown_job_tallied_without_company \
+    "$(sql "SELECT CONCAT(clicks, ' ', COALESCE(company_id, 'NULL'))
+            FROM events WHERE job_id = 999999")" "1 NULL"
+assert_eq job_from_ed_has_job_dims \
+    "$(sql "SELECT CONCAT(campaign_id, ' ', group_id, ' ', company_id)
+            FROM events WHERE job_id = 2 AND dates = '2022-07-20'")" \
+    "1 10 1"
+assert_eq event_without_job_not_tallied \
+    "$(sql "SELECT COUNT(*), SUM(conversion) FROM events")" "3	0"
 
 t_done

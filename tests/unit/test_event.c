@@ -730,6 +730,7 @@ static void csv_rows_that_do_not_fit_the_header_are_refused(void)
 static void set_text_validates_like_input(void)
 {
     static const char ua[] = "Mozilla/5.0 (X11; Linux x86_64) Caf\xc3\xa9";
+    static char big[EV_TEXT_MAX];
     struct event ev;
     struct ev_error err;
     char ts[24];
@@ -744,6 +745,12 @@ static void set_text_validates_like_input(void)
     CHECK_STR(err.field, "ua");
     CHECK_STR(err.reason, "invalid UTF-8");
     CHECK_STR(ev.text[EV_UA], ua);
+    memset(big, 'a', sizeof(big));
+    big[sizeof(big) - 1] = '\xff'; /* refused after the store has grown */
+    CHECK_INT(event_set_text(&ev, EV_DL, big, sizeof(big), &err), -1);
+    CHECK_STR(err.reason, "invalid UTF-8");
+    CHECK_STR(ev.text[EV_UID], "u1");
+    CHECK(ev.text[EV_DL] == NULL);
     CHECK_INT(event_set_text(&ev, EV_JOB_ID, "48.0", 4, &err), 0);
     CHECK_INT(ev.num[EV_JOB_ID], 48);
     CHECK_INT(event_set_text(&ev, EV_JOB_ID, "-2", 2, &err), -1);
