@@ -14,9 +14,12 @@ OBJ      := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
 UNIT     := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZ     := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+# C drivers that integration tests run against the real servers.
+PROBES   := $(patsubst tests/integration/%.c,build/integration/%,\
+              $(wildcard tests/integration/*.c))
 FORMAT   := $(shell find src tests fuzz bench -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps up down status schema dims demo check unit fuzz-replay \
+.PHONY: all deps up down status schema dims demo check unit probes fuzz-replay \
         fuzz format format-check bench clean
 
 all: build/adtally
@@ -35,6 +38,10 @@ build/asan/%.o: src/%.c
 build/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LIBS)
+
+build/integration/%: tests/integration/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(ASAN_OBJ) $(LIBS)
 
 # Fuzz targets: libFuzzer with ASan and UBSan, built by clang.
 build/fuzz/%: fuzz/%.c $(SRC)
@@ -65,6 +72,8 @@ demo: deps build/adtally
 
 unit: $(UNIT)
 
+probes: $(PROBES)
+
 fuzz-replay: $(FUZZ)
 
 # Runs every fuzz target for FUZZ_SECONDS (default 60) on its corpus.
@@ -83,7 +92,7 @@ format-check:
 
 # Installs what is missing, builds, starts the stack and runs every test.
 check: deps
-	@$(MAKE) --no-print-directory format-check all unit fuzz-replay
+	@$(MAKE) --no-print-directory format-check all unit probes fuzz-replay
 	@stack/stack.sh up
 	@tests/run.sh
 
@@ -95,3 +104,26 @@ clean:
 	rm -rf build
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d
+
+build/bench/%: bench/%.c $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(OBJ) $(LIBS)
+
+# ---- the dashboard page that `adtally serve` serves (web/ -> web/dist):
+# npm ci when package.json or the lock file change, then the esbuild
+# script; nothing runs when web/dist is newer than every source.
+WEB_SRC := web/build.mjs $(wildcard web/src/*)
+
+.PHONY: web
+all: web
+demo: web
+
+web: web/dist/.built
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SRC)
+	cd web && node build.mjs
+	@touch $@

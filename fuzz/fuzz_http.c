@@ -31,8 +31,7 @@ static void check_done(const char *b, size_t n, const struct http_head *h,
         check_span(b, h->len, h->fields[i].name, h->fields[i].nlen);
         check_span(b, h->len, h->fields[i].val, h->fields[i].vlen);
     }
-    if (http_parse_head(b, h->len - 1, lim, &again, &status) !=
-        HTTP_PARSE_MORE)
+    if (http_parse_head(b, h->len - 1, lim, &again, &status) != HTTP_PARSE_MORE)
         abort();
     if (http_parse_head(b, h->len, lim, &again, &status) != HTTP_PARSE_DONE ||
         again.len != h->len)

@@ -19,6 +19,13 @@ static const struct role_entry roles[] = {
      "validate files of events (CSV, NDJSON) and put them on Kafka"},
     {"process", role_process_main,
      "tally events from Kafka into hourly rows in MySQL, exactly once"},
+    {"collect", role_collect_main,
+     "serve the tracker over HTTP and put its events on Kafka"},
+    {"simulate", role_simulate_main,
+     "send realistic tracking traffic to a collector or to Kafka"},
+    {"serve", role_serve_main, "serve the live dashboard and its JSON API"},
+    {"archive", role_archive_main, "write events from Kafka to the raw lake"},
+    {"lake", role_lake_main, "count, dump or purge hours of the raw lake"},
     {NULL, NULL, NULL},
 };
 

@@ -16,7 +16,11 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev libfuzzer-14-dev
   wrk nginx-light jq curl
   openjdk-17-jre-headless maven
+  chromium
 )
+# The dashboard page is built with npm (make web); Debian ships npm apart
+# from nodejs, while a NodeSource nodejs carries its own and conflicts.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -41,8 +41,8 @@ for t in build/tests/test_*; do
     [[ -x $t ]] || continue
     name=unit/${t##*/}
     [[ -z $only || $name == *"$only"* ]] || continue
-    "$t" >"$LOGDIR/${t##*/}.log" 2>&1
-    count "$name" "$LOGDIR/${t##*/}.log" $?
+    "$t" >"$LOGDIR/unit_${t##*/}.log" 2>&1
+    count "$name" "$LOGDIR/unit_${t##*/}.log" $?
 done
 
 for f in build/fuzz/fuzz_*; do
@@ -62,7 +62,7 @@ done
 for t in tests/integration/test_*.sh; do
     name=integration/$(basename "$t" .sh)
     [[ -z $only || $name == *"$only"* ]] || continue
-    log="$LOGDIR/$(basename "$t" .sh).log"
+    log="$LOGDIR/integration_$(basename "$t" .sh).log"
     timeout 900 bash "$t" >"$log" 2>&1
     count "$name" "$log" $?
 done

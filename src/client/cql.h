@@ -240,16 +240,15 @@ struct cql_batch_item {
 int cql_encode_startup(struct buf *out, int16_t stream);
 int cql_encode_options(struct buf *out, int16_t stream);
 /* SASL PLAIN for PasswordAuthenticator: the token "\0user\0password". */
-int cql_encode_auth_response(struct buf *out, int16_t stream,
-                             const char *user, const char *password);
+int cql_encode_auth_response(struct buf *out, int16_t stream, const char *user,
+                             const char *password);
 int cql_encode_query(struct buf *out, int16_t stream, const char *cql,
                      const struct cql_params *params);
 int cql_encode_prepare(struct buf *out, int16_t stream, const char *cql);
 int cql_encode_execute(struct buf *out, int16_t stream, const uint8_t *id,
                        size_t idlen, const struct cql_params *params);
 /* Uses params' consistency, serial and timestamp_us only. */
-int cql_encode_batch(struct buf *out, int16_t stream,
-                     enum cql_batch_type type,
+int cql_encode_batch(struct buf *out, int16_t stream, enum cql_batch_type type,
                      const struct cql_batch_item *items, size_t nitems,
                      const struct cql_params *params);
 
@@ -290,13 +289,13 @@ int cql_frame_decode(struct cql_frame *f, const uint8_t *p, size_t n,
 struct cql_error {
     int32_t code;
     struct cql_str message;
-    uint16_t consistency; /* unavailable, timeouts, failures */
-    int32_t required;     /* unavailable */
-    int32_t alive;        /* unavailable */
-    int32_t received;     /* timeouts and failures */
-    int32_t blockfor;     /* timeouts and failures */
-    int32_t numfailures;  /* failures */
-    int data_present;     /* read timeout and failure */
+    uint16_t consistency;      /* unavailable, timeouts, failures */
+    int32_t required;          /* unavailable */
+    int32_t alive;             /* unavailable */
+    int32_t received;          /* timeouts and failures */
+    int32_t blockfor;          /* timeouts and failures */
+    int32_t numfailures;       /* failures */
+    int data_present;          /* read timeout and failure */
     struct cql_str write_type; /* write timeout and failure */
     struct cql_str keyspace;   /* already exists, function failure */
     struct cql_str table;      /* already exists; function name */
@@ -313,17 +312,15 @@ void cql_error_format(const struct cql_error *e, char *buf, size_t n);
 const char *cql_error_name(int32_t code);
 
 /* AUTHENTICATE: the authenticator's class name. CQL_OK or CQL_ERR_PROTO. */
-int cql_authenticate_decode(struct cql_str *cls, const uint8_t *p,
-                            size_t n);
+int cql_authenticate_decode(struct cql_str *cls, const uint8_t *p, size_t n);
 
 /* AUTH_SUCCESS and AUTH_CHALLENGE: the token (p NULL when null). */
-int cql_auth_token_decode(struct cql_str *token, const uint8_t *p,
-                          size_t n);
+int cql_auth_token_decode(struct cql_str *token, const uint8_t *p, size_t n);
 
 /* SUPPORTED: the i-th value listed for `key`. CQL_OK; CQL_ERR_NOTFOUND
  * when the key or that many values are absent; CQL_ERR_PROTO. */
-int cql_supported_get(const uint8_t *p, size_t n, const char *key,
-                      size_t i, struct cql_str *val);
+int cql_supported_get(const uint8_t *p, size_t n, const char *key, size_t i,
+                      struct cql_str *val);
 
 /* ---- RESULT ---- */
 
@@ -358,9 +355,9 @@ struct cql_column {
 struct cql_meta {
     int32_t flags;
     size_t ncols;
-    struct cql_column *cols;   /* NULL with CQL_META_NO_METADATA */
+    struct cql_column *cols;     /* NULL with CQL_META_NO_METADATA */
     struct cql_str paging_state; /* p NULL on the last page */
-    size_t npk;                /* prepared: partition key bind markers */
+    size_t npk;                  /* prepared: partition key bind markers */
 };
 
 struct cql_cell;
@@ -374,16 +371,16 @@ struct cql_result {
     enum cql_result_kind kind;
     struct cql_meta meta; /* rows; for a prepared statement, its result */
     size_t nrows;
-    struct cql_str keyspace;         /* set_keyspace; schema_change */
-    struct cql_str change;           /* schema_change: CREATED ... */
-    struct cql_str target;           /* schema_change: KEYSPACE, TABLE ... */
-    struct cql_str name;             /* schema_change: table, type, ... */
-    struct cql_str id;               /* prepared: the statement id */
-    struct cql_meta bind;            /* prepared: the bind markers */
-    int32_t error_code;              /* set with CQL_ERR_SERVER */
-    struct cql_cell *cells;          /* private: nrows * ncols */
-    const uint8_t *base;             /* private: what cells point into */
-    uint8_t *owned;                  /* private: the body, when owned */
+    struct cql_str keyspace; /* set_keyspace; schema_change */
+    struct cql_str change;   /* schema_change: CREATED ... */
+    struct cql_str target;   /* schema_change: KEYSPACE, TABLE ... */
+    struct cql_str name;     /* schema_change: table, type, ... */
+    struct cql_str id;       /* prepared: the statement id */
+    struct cql_meta bind;    /* prepared: the bind markers */
+    int32_t error_code;      /* set with CQL_ERR_SERVER */
+    struct cql_cell *cells;  /* private: nrows * ncols */
+    const uint8_t *base;     /* private: what cells point into */
+    uint8_t *owned;          /* private: the body, when owned */
 };
 
 void cql_result_init(struct cql_result *res);
@@ -411,12 +408,11 @@ int cql_result_column(const struct cql_result *res, const char *name);
  * match; CQL_ERR_RANGE for a row or column out of range (and, for the
  * decimal, an unscaled value past 64 bits).
  */
-int cql_result_is_null(const struct cql_result *res, size_t row,
-                       size_t col);
+int cql_result_is_null(const struct cql_result *res, size_t row, size_t col);
 int cql_result_int(const struct cql_result *res, size_t row, size_t col,
                    int32_t *out);
-int cql_result_smallint(const struct cql_result *res, size_t row,
-                        size_t col, int16_t *out);
+int cql_result_smallint(const struct cql_result *res, size_t row, size_t col,
+                        int16_t *out);
 /* bigint and counter */
 int cql_result_bigint(const struct cql_result *res, size_t row, size_t col,
                       int64_t *out);
@@ -426,10 +422,10 @@ int cql_result_text(const struct cql_result *res, size_t row, size_t col,
 /* any column type: its raw bytes */
 int cql_result_bytes(const struct cql_result *res, size_t row, size_t col,
                      struct cql_str *out);
-int cql_result_decimal(const struct cql_result *res, size_t row,
-                       size_t col, struct cql_decimal *out);
-int cql_result_timestamp(const struct cql_result *res, size_t row,
-                         size_t col, int64_t *ms);
+int cql_result_decimal(const struct cql_result *res, size_t row, size_t col,
+                       struct cql_decimal *out);
+int cql_result_timestamp(const struct cql_result *res, size_t row, size_t col,
+                         int64_t *ms);
 /* uuid and timeuuid */
 int cql_result_uuid(const struct cql_result *res, size_t row, size_t col,
                     uint8_t out[16]);
@@ -510,8 +506,9 @@ int cql_conn_send_batch(struct cql_conn *c, enum cql_batch_type type,
                         size_t errlen);
 
 /*
- * Waits up to request_timeout_ms for the answer on `stream`, keeping any
- * other answers that arrive meanwhile. An EXECUTE refused as UNPREPARED is
+ * Waits for the answer on `stream` until request_timeout_ms after the
+ * request was sent (so that the waits of requests sent together end
+ * together), keeping any other answers that arrive meanwhile. An EXECUTE refused as UNPREPARED is
  * prepared again and re-sent once. Returns CQL_OK with the result in
  * `res` (which may be NULL), CQL_ERR_SERVER with the server's text in
  * errbuf and res->error_code set, or another error. `res` is initialised
@@ -532,8 +529,8 @@ struct cql_client;
 
 /* Checks the settings and copies them; connects lazily on first use.
  * Returns NULL with errbuf filled for bad contact points or no memory. */
-struct cql_client *cql_client_create(const struct cql_settings *s,
-                                     char *err, size_t errlen);
+struct cql_client *cql_client_create(const struct cql_settings *s, char *err,
+                                     size_t errlen);
 
 /* Closes every connection and frees the client. NULL-safe. */
 void cql_client_destroy(struct cql_client *cl);
@@ -555,16 +552,16 @@ struct cql_conn *cql_client_conn(struct cql_client *cl, char *err,
  * with cql_result_free.
  */
 int cql_client_query(struct cql_client *cl, const char *cql,
-                     const struct cql_params *params,
-                     struct cql_result *res, char *err, size_t errlen);
+                     const struct cql_params *params, struct cql_result *res,
+                     char *err, size_t errlen);
 
 /* Prepares `cql`; *out is the caller's, freed with cql_prepared_free. */
 int cql_client_prepare(struct cql_client *cl, const char *cql,
                        struct cql_prepared **out, char *err, size_t errlen);
 
 int cql_client_execute(struct cql_client *cl, struct cql_prepared *ps,
-                       const struct cql_params *params,
-                       struct cql_result *res, char *err, size_t errlen);
+                       const struct cql_params *params, struct cql_result *res,
+                       char *err, size_t errlen);
 
 /* Runs ps once per element of params[0..n-1], many in flight at once on
  * one connection. Returns CQL_OK when all succeeded, else the first error
@@ -585,7 +582,6 @@ struct cql_batch_entry {
  * the batch re-sent once. `params` as for cql_encode_batch. */
 int cql_client_batch(struct cql_client *cl, enum cql_batch_type type,
                      const struct cql_batch_entry *entries, size_t n,
-                     const struct cql_params *params, char *err,
-                     size_t errlen);
+                     const struct cql_params *params, char *err, size_t errlen);
 
 #endif

@@ -21,7 +21,7 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define REQUEST_TIMEOUT_MS 12000
-#define REQ_KEEP_MAX 65536 /* larger request buffers are freed after use */
+#define REQ_KEEP_MAX 16384 /* larger request buffers are freed after use */
 #define ORPHANS_MAX (CQL_STREAMS / 2)
 #define KEYSPACE_MAX 48
 #define CONN_RETRY 1 /* internal: an EXECUTE must be prepared again */
@@ -34,6 +34,7 @@ struct cql_slot {
     uint8_t op;              /* the request's opcode */
     int retried;             /* prepared again and re-sent once */
     struct cql_prepared *ps; /* EXECUTE: what to prepare again */
+    int64_t deadline;        /* monotonic ms: the time-out from the send */
     struct buf req;          /* the request frame, kept for a re-send */
     struct cql_header h;     /* the answer's header ... */
     uint8_t *body;           /* ... and body, once SLOT_DONE */
@@ -127,8 +128,8 @@ static void conn_fail(struct cql_conn *c, const char *fmt, ...)
 
 static int conn_lost(const struct cql_conn *c, char *err, size_t errlen)
 {
-    return cql_errf(err, errlen, CQL_ERR_IO, "%s: connection lost: %s",
-                    c->peer, c->why);
+    return cql_errf(err, errlen, CQL_ERR_IO, "%s: connection lost: %s", c->peer,
+                    c->why);
 }
 
 /* Hands a complete answer to the request waiting on its stream. */
@@ -172,9 +173,14 @@ static int conn_start_frame(struct cql_conn *c)
                   (unsigned)c->in_h.length, c->body_cap);
         return rc;
     }
+    if (rc != CQL_OK && (p[0] & 0x7f) != CQL_VERSION_REQ) {
+        conn_fail(c, "the server speaks protocol v%d, not v%d", p[0] & 0x7f,
+                  CQL_VERSION_REQ);
+        return rc;
+    }
     if (rc != CQL_OK) {
-        conn_fail(c, "bad frame header (version 0x%02x, flags 0x%02x)",
-                  p[0], p[1]);
+        conn_fail(c, "bad frame header (version 0x%02x, flags 0x%02x)", p[0],
+                  p[1]);
         return rc;
     }
     c->rpos += CQL_HEADER_LEN;
@@ -286,8 +292,7 @@ static int conn_write(struct cql_conn *c, const void *p, size_t n,
 }
 
 /* Reserves a free stream id for a request of opcode op. */
-static int conn_take(struct cql_conn *c, uint8_t op, char *err,
-                     size_t errlen)
+static int conn_take(struct cql_conn *c, uint8_t op, char *err, size_t errlen)
 {
     if (c->fd < 0)
         return conn_lost(c, err, errlen);
@@ -318,8 +323,8 @@ static int conn_send_slot(struct cql_conn *c, int s, int enc, char *err,
         return cql_errf(err, errlen, enc, "%s: request too large for a frame",
                         c->peer);
     }
-    if (conn_write(c, sl->req.data, sl->req.len,
-                   now_ms() + c->timeout_ms) != CQL_OK) {
+    sl->deadline = now_ms() + c->timeout_ms;
+    if (conn_write(c, sl->req.data, sl->req.len, sl->deadline) != CQL_OK) {
         slot_release(sl);
         return conn_lost(c, err, errlen);
     }
@@ -335,8 +340,8 @@ int cql_conn_send_query(struct cql_conn *c, const char *cql,
     if (s < 0)
         return s;
     return conn_send_slot(
-        c, s, cql_encode_query(&c->slots[s].req, (int16_t)s, cql, params),
-        err, errlen);
+        c, s, cql_encode_query(&c->slots[s].req, (int16_t)s, cql, params), err,
+        errlen);
 }
 
 int cql_conn_send_prepare(struct cql_conn *c, const char *cql, char *err,
@@ -346,9 +351,9 @@ int cql_conn_send_prepare(struct cql_conn *c, const char *cql, char *err,
 
     if (s < 0)
         return s;
-    return conn_send_slot(
-        c, s, cql_encode_prepare(&c->slots[s].req, (int16_t)s, cql), err,
-        errlen);
+    return conn_send_slot(c, s,
+                          cql_encode_prepare(&c->slots[s].req, (int16_t)s, cql),
+                          err, errlen);
 }
 
 int cql_conn_send_execute(struct cql_conn *c, struct cql_prepared *ps,
@@ -382,8 +387,8 @@ int cql_conn_send_batch(struct cql_conn *c, enum cql_batch_type type,
 }
 
 /* Reads until the answer on stream s is in, or the deadline passes. */
-static int conn_await(struct cql_conn *c, int s, int64_t deadline,
-                      char *err, size_t errlen)
+static int conn_await(struct cql_conn *c, int s, int64_t deadline, char *err,
+                      size_t errlen)
 {
     struct cql_slot *sl = &c->slots[s];
 
@@ -519,8 +524,8 @@ static int conn_resend(struct cql_conn *c, int s, char *err, size_t errlen)
     if (rc == CQL_OK) {
         sl->retried = 1;
         sl->state = SLOT_SENT;
-        if (conn_write(c, sl->req.data, sl->req.len,
-                       now_ms() + c->timeout_ms) != CQL_OK)
+        sl->deadline = now_ms() + c->timeout_ms;
+        if (conn_write(c, sl->req.data, sl->req.len, sl->deadline) != CQL_OK)
             rc = conn_lost(c, err, errlen);
     }
     if (rc != CQL_OK)
@@ -528,21 +533,20 @@ static int conn_resend(struct cql_conn *c, int s, char *err, size_t errlen)
     return rc;
 }
 
-int cql_conn_wait(struct cql_conn *c, int s, struct cql_result *res,
-                  char *err, size_t errlen)
+int cql_conn_wait(struct cql_conn *c, int s, struct cql_result *res, char *err,
+                  size_t errlen)
 {
-    int64_t deadline = now_ms() + c->timeout_ms;
     struct cql_result tmp;
     int rc;
 
     assert(s >= 0 && s < CQL_STREAMS);
-    assert(c->slots[s].state == SLOT_SENT ||
-           c->slots[s].state == SLOT_DONE);
+    assert(c->slots[s].state == SLOT_SENT || c->slots[s].state == SLOT_DONE);
     if (res == NULL)
         res = &tmp;
     cql_result_init(res);
     for (;;) {
-        rc = conn_await(c, s, deadline, err, errlen);
+        /* Timed from the send: a pipeline's waits share one time-out. */
+        rc = conn_await(c, s, c->slots[s].deadline, err, errlen);
         if (rc != CQL_OK) {
             conn_abandon(c, s, rc);
             break;
@@ -561,8 +565,7 @@ int cql_conn_wait(struct cql_conn *c, int s, struct cql_result *res,
     return rc;
 }
 
-static int prepared_store(struct cql_prepared *ps,
-                          const struct cql_result *res)
+static int prepared_store(struct cql_prepared *ps, const struct cql_result *res)
 {
     uint8_t *id = malloc(res->id.n ? res->id.n : 1);
 
@@ -696,8 +699,7 @@ static int conn_use(struct cql_conn *c, const char *ks, char *err,
     int rc, s;
 
     if (!cql_name_valid(ks))
-        return cql_errf(err, errlen, CQL_ERR_ARG, "bad keyspace name '%s'",
-                        ks);
+        return cql_errf(err, errlen, CQL_ERR_ARG, "bad keyspace name '%s'", ks);
     snprintf(q, sizeof(q), "USE \"%s\"", ks);
     s = cql_conn_send_query(c, q, NULL, err, errlen);
     if (s < 0)
@@ -741,9 +743,8 @@ static int conn_connect_one(const struct addrinfo *ai, int64_t deadline,
     return fd;
 }
 
-static int conn_connect(struct cql_conn *c, const char *host,
-                        const char *port, int timeout_ms, char *err,
-                        size_t errlen)
+static int conn_connect(struct cql_conn *c, const char *host, const char *port,
+                        int timeout_ms, char *err, size_t errlen)
 {
     struct addrinfo hints = {0}, *res = NULL;
     int64_t deadline = now_ms() + timeout_ms;
@@ -789,8 +790,7 @@ static struct cql_conn *conn_new(const char *host, const char *port,
 }
 
 /* Puts "peer: " before the text already in err. */
-static void err_prefix_peer(const struct cql_conn *c, char *err,
-                            size_t errlen)
+static void err_prefix_peer(const struct cql_conn *c, char *err, size_t errlen)
 {
     char *text = errlen ? strdup(err) : NULL;
 

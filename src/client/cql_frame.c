@@ -37,8 +37,8 @@ int cql_encode_options(struct buf *out, int16_t stream)
     return cql_wr_end(&w);
 }
 
-int cql_encode_auth_response(struct buf *out, int16_t stream,
-                             const char *user, const char *password)
+int cql_encode_auth_response(struct buf *out, int16_t stream, const char *user,
+                             const char *password)
 {
     size_t ulen = strlen(user), plen = strlen(password);
     struct cql_wr w;
@@ -149,8 +149,7 @@ static void wr_batch_item(struct cql_wr *w, const struct cql_batch_item *it)
     wr_values(w, it->values, it->nvalues);
 }
 
-int cql_encode_batch(struct buf *out, int16_t stream,
-                     enum cql_batch_type type,
+int cql_encode_batch(struct buf *out, int16_t stream, enum cql_batch_type type,
                      const struct cql_batch_item *items, size_t nitems,
                      const struct cql_params *params)
 {
@@ -239,8 +238,7 @@ int cql_frame_decode(struct cql_frame *f, const uint8_t *p, size_t n,
     return cql_frame_locate(f, p + CQL_HEADER_LEN, f->h.length);
 }
 
-static void rd_error_counts(struct cql_rd *r, struct cql_error *e,
-                            int failures)
+static void rd_error_counts(struct cql_rd *r, struct cql_error *e, int failures)
 {
     e->consistency = cql_rd_u16(r);
     e->received = cql_rd_i32(r);
@@ -321,8 +319,7 @@ static const struct {
 
 const char *cql_error_name(int32_t code)
 {
-    for (size_t i = 0; i < sizeof(error_names) / sizeof(error_names[0]);
-         i++) {
+    for (size_t i = 0; i < sizeof(error_names) / sizeof(error_names[0]); i++) {
         if (error_names[i].code == code)
             return error_names[i].name;
     }
@@ -330,7 +327,7 @@ const char *cql_error_name(int32_t code)
 }
 
 static const char *const consistency_names[] = {
-    "ANY",  "ONE",          "TWO",         "THREE",  "QUORUM",       "ALL",
+    "ANY",          "ONE",         "TWO",    "THREE",        "QUORUM",   "ALL",
     "LOCAL_QUORUM", "EACH_QUORUM", "SERIAL", "LOCAL_SERIAL", "LOCAL_ONE"};
 
 static const char *consistency_name(uint16_t c)
@@ -358,11 +355,9 @@ static void error_details(const struct cql_error *e, char *d, size_t n)
     else if (read)
         snprintf(d, n, " [%s: %d of %d answered%s, %s]", cl, e->received,
                  e->blockfor, failed, what);
-    else if (e->code == CQL_E_WRITE_TIMEOUT ||
-             e->code == CQL_E_WRITE_FAILURE)
-        snprintf(d, n, " [%s: %d of %d acknowledged%s, %.*s]", cl,
-                 e->received, e->blockfor, failed, (int)wt.n,
-                 wt.p ? wt.p : "");
+    else if (e->code == CQL_E_WRITE_TIMEOUT || e->code == CQL_E_WRITE_FAILURE)
+        snprintf(d, n, " [%s: %d of %d acknowledged%s, %.*s]", cl, e->received,
+                 e->blockfor, failed, (int)wt.n, wt.p ? wt.p : "");
 }
 
 void cql_error_format(const struct cql_error *e, char *buf, size_t n)

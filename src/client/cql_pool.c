@@ -123,8 +123,8 @@ static int client_parse_hosts(struct cql_client *cl, const char *list,
             n--;
         if (n > 0 && host_parse(&cl->hosts[cl->nhosts++], p, n) != 0)
             return cql_errf(err, errlen, CQL_ERR_ARG,
-                            "bad contact point '%.*s' (want host:port)",
-                            (int)n, p);
+                            "bad contact point '%.*s' (want host:port)", (int)n,
+                            p);
         p += skip + (p[skip] == ',');
     }
     if (cl->nhosts == 0)
@@ -139,12 +139,12 @@ static int dup_setting(char **dst, const char *src)
     return src && *dst == NULL ? -1 : 0;
 }
 
-struct cql_client *cql_client_create(const struct cql_settings *s,
-                                     char *err, size_t errlen)
+struct cql_client *cql_client_create(const struct cql_settings *s, char *err,
+                                     size_t errlen)
 {
     struct cql_client *cl = calloc(1, sizeof(*cl));
-    const char *list = s->contact_points ? s->contact_points
-                                         : CQL_DEFAULT_CONTACT;
+    const char *list =
+        s->contact_points ? s->contact_points : CQL_DEFAULT_CONTACT;
 
     if (cl == NULL || dup_setting(&cl->user, s->user) ||
         dup_setting(&cl->password, s->password) ||
@@ -221,8 +221,8 @@ static void host_drop_broken(struct cql_host *h)
 }
 
 /* Picks a live connection, taking turns; see cql_client_conn. */
-static int client_pick(struct cql_client *cl, struct cql_conn **out,
-                       char *err, size_t errlen)
+static int client_pick(struct cql_client *cl, struct cql_conn **out, char *err,
+                       size_t errlen)
 {
     int64_t now = now_ms();
     int rc = CQL_ERR_IO;
@@ -235,8 +235,8 @@ static int client_pick(struct cql_client *cl, struct cql_conn **out,
 
             host_drop_broken(h);
             /* First pass: nodes due a retry; second: all not yet tried. */
-            if (h->conn == NULL && (pass == 0 ? now >= h->retry_at
-                                              : h->tried != cl->picks))
+            if (h->conn == NULL &&
+                (pass == 0 ? now >= h->retry_at : h->tried != cl->picks))
                 rc = host_open(cl, h, err, errlen);
             if (h->conn != NULL) {
                 cl->next = (i + 1) % cl->nhosts;
@@ -258,8 +258,8 @@ struct cql_conn *cql_client_conn(struct cql_client *cl, char *err,
 }
 
 int cql_client_query(struct cql_client *cl, const char *cql,
-                     const struct cql_params *params,
-                     struct cql_result *res, char *err, size_t errlen)
+                     const struct cql_params *params, struct cql_result *res,
+                     char *err, size_t errlen)
 {
     struct cql_conn *c;
     int s;
@@ -296,8 +296,8 @@ int cql_client_prepare(struct cql_client *cl, const char *cql,
 }
 
 int cql_client_execute(struct cql_client *cl, struct cql_prepared *ps,
-                       const struct cql_params *params,
-                       struct cql_result *res, char *err, size_t errlen)
+                       const struct cql_params *params, struct cql_result *res,
+                       char *err, size_t errlen)
 {
     struct cql_conn *c;
     int s;
@@ -342,8 +342,8 @@ int cql_client_execute_many(struct cql_client *cl, struct cql_prepared *ps,
         }
         if (done == sent)
             break;
-        rc = cql_conn_wait(c, streams[done++ % MANY_WINDOW], NULL, e,
-                           sizeof(e));
+        rc =
+            cql_conn_wait(c, streams[done++ % MANY_WINDOW], NULL, e, sizeof(e));
         many_note(&first, rc, e, err, errlen);
     }
     return first;
@@ -352,8 +352,8 @@ int cql_client_execute_many(struct cql_client *cl, struct cql_prepared *ps,
 static int batch_run(struct cql_conn *c, enum cql_batch_type type,
                      const struct cql_batch_entry *entries,
                      struct cql_batch_item *items, size_t n,
-                     const struct cql_params *params, int32_t *code,
-                     char *err, size_t errlen)
+                     const struct cql_params *params, int32_t *code, char *err,
+                     size_t errlen)
 {
     struct cql_result res;
     int rc, s;
@@ -397,8 +397,7 @@ static int batch_reprepare(struct cql_conn *c,
 
 int cql_client_batch(struct cql_client *cl, enum cql_batch_type type,
                      const struct cql_batch_entry *entries, size_t n,
-                     const struct cql_params *params, char *err,
-                     size_t errlen)
+                     const struct cql_params *params, char *err, size_t errlen)
 {
     struct cql_batch_item *items;
     struct cql_conn *c;
@@ -413,8 +412,7 @@ int cql_client_batch(struct cql_client *cl, enum cql_batch_type type,
         return cql_errf(err, errlen, CQL_ERR_NOMEM, "out of memory");
     rc = client_pick(cl, &c, err, errlen);
     if (rc == CQL_OK)
-        rc = batch_run(c, type, entries, items, n, params, &code, err,
-                       errlen);
+        rc = batch_run(c, type, entries, items, n, params, &code, err, errlen);
     if (rc == CQL_ERR_SERVER && code == CQL_E_UNPREPARED) {
         rc = batch_reprepare(c, entries, n, err, errlen);
         if (rc == CQL_OK)

@@ -328,8 +328,8 @@ int cql_result_int(const struct cql_result *res, size_t row, size_t col,
     return rc;
 }
 
-int cql_result_smallint(const struct cql_result *res, size_t row,
-                        size_t col, int16_t *out)
+int cql_result_smallint(const struct cql_result *res, size_t row, size_t col,
+                        int16_t *out)
 {
     struct cql_str s;
     int rc = cell_get(res, row, col, TBIT(CQL_T_SMALLINT), 2, &s);
@@ -351,8 +351,8 @@ int cql_result_bigint(const struct cql_result *res, size_t row, size_t col,
     return rc;
 }
 
-int cql_result_timestamp(const struct cql_result *res, size_t row,
-                         size_t col, int64_t *ms)
+int cql_result_timestamp(const struct cql_result *res, size_t row, size_t col,
+                         int64_t *ms)
 {
     struct cql_str s;
     int rc = cell_get(res, row, col, TBIT(CQL_T_TIMESTAMP), 8, &s);
@@ -399,8 +399,8 @@ int cql_result_bool(const struct cql_result *res, size_t row, size_t col,
     return rc;
 }
 
-int cql_result_decimal(const struct cql_result *res, size_t row,
-                       size_t col, struct cql_decimal *out)
+int cql_result_decimal(const struct cql_result *res, size_t row, size_t col,
+                       struct cql_decimal *out)
 {
     struct cql_str s;
     int64_t v;

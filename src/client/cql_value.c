@@ -213,12 +213,12 @@ int cql_decimal_parse(const char *s, size_t n, struct cql_decimal *d)
 int cql_decimal_format(const struct cql_decimal *d, char *out, size_t n)
 {
     char digits[24];
-    uint64_t u = d->unscaled < 0 ? 0 - (uint64_t)d->unscaled
-                                 : (uint64_t)d->unscaled;
-    size_t len = (size_t)snprintf(digits, sizeof(digits), "%llu",
-                                  (unsigned long long)u);
+    uint64_t u =
+        d->unscaled < 0 ? 0 - (uint64_t)d->unscaled : (uint64_t)d->unscaled;
+    size_t len =
+        (size_t)snprintf(digits, sizeof(digits), "%llu", (unsigned long long)u);
     size_t scale = d->scale > 0 ? (size_t)d->scale : 0;
-    size_t zeros = d->scale < 0 && u ? (size_t)-(int64_t)d->scale : 0;
+    size_t zeros = d->scale < 0 && u ? (size_t) - (int64_t)d->scale : 0;
     size_t lead = scale >= len ? scale - len + 1 : 0; /* zeros before */
     size_t need = (d->unscaled < 0) + lead + len + (scale > 0) + zeros + 1;
     size_t j = 0;

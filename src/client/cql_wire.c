@@ -173,8 +173,8 @@ void cql_wr_begin(struct cql_wr *w, struct buf *b, int16_t stream,
                   uint8_t opcode)
 {
     uint16_t s = (uint16_t)stream;
-    uint8_t h[CQL_HEADER_LEN] = {CQL_VERSION_REQ, 0, (uint8_t)(s >> 8),
-                                 (uint8_t)s, opcode, 0, 0, 0, 0};
+    uint8_t h[CQL_HEADER_LEN] = {
+        CQL_VERSION_REQ, 0, (uint8_t)(s >> 8), (uint8_t)s, opcode, 0, 0, 0, 0};
 
     w->b = b;
     w->start = b->len;

@@ -8,11 +8,11 @@
 
 /* ---- request heads ---- */
 
-#define HTTP_LINE_MAX 8192      /* request line, URL included */
-#define HTTP_HEADER_MAX 16384   /* the header fields and the blank line */
-#define HTTP_BODY_MAX 1048576   /* Content-Length */
-#define HTTP_FIELDS_MAX 64      /* header fields per request */
-#define HTTP_METHOD_MAX 16      /* a longer method is not one we know */
+#define HTTP_LINE_MAX 8192    /* request line, URL included */
+#define HTTP_HEADER_MAX 16384 /* the header fields and the blank line */
+#define HTTP_BODY_MAX 1048576 /* Content-Length */
+#define HTTP_FIELDS_MAX 64    /* header fields per request */
+#define HTTP_METHOD_MAX 16    /* a longer method is not one we know */
 
 struct http_limits {
     size_t line_max;   /* bytes of the request line without its CRLF,
@@ -53,7 +53,7 @@ struct http_head {
     size_t path_len;
     const char *query; /* after '?'; NULL when the target has none */
     size_t query_len;
-    int version;   /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+    int version;    /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
     int keep_alive; /* the client allows another request after this */
     int expect_continue;
     uint64_t content_length; /* 0 when absent */
@@ -109,20 +109,20 @@ typedef void(http_tick_fn)(void *ctx);
 /* Called once per answer, also for the ones the server gives by itself
  * (400, 408, 413, 414, 431, 501, 503, ...): `h` is the head, or NULL when
  * none was parsed; `secs` runs from the request's first byte. */
-typedef void(http_done_fn)(void *ctx, const struct http_head *h,
-                           int status, double secs);
+typedef void(http_done_fn)(void *ctx, const struct http_head *h, int status,
+                           double secs);
 
 struct http_server_opts {
     const char *listen; /* "host:port"; port 0 picks a free one */
     struct http_limits lim;
-    int max_conns;          /* more are answered 503 and closed */
-    int header_timeout_ms;  /* from a request's first byte to its head's
-                               end; then 408 */
-    int body_timeout_ms;    /* most silence while a body is read; 408 */
-    int idle_timeout_ms;    /* a kept-alive connection with no request */
-    int write_timeout_ms;   /* most time an answer may stall unread */
-    int drain_timeout_ms;   /* after a stop, for reads and writes to end */
-    int tick_ms;            /* the tick's period at most */
+    int max_conns;         /* more are answered 503 and closed */
+    int header_timeout_ms; /* from a request's first byte to its head's
+                              end; then 408 */
+    int body_timeout_ms;   /* most silence while a body is read; 408 */
+    int idle_timeout_ms;   /* a kept-alive connection with no request */
+    int write_timeout_ms;  /* most time an answer may stall unread */
+    int drain_timeout_ms;  /* after a stop, for reads and writes to end */
+    int tick_ms;           /* the tick's period at most */
     /* CORS: NULL for none, "*" for any origin, or a comma-separated list
      * of origins. A request whose Origin is allowed gets
      * Access-Control-Allow-Origin; a preflight (OPTIONS with
@@ -139,11 +139,11 @@ struct http_server_opts {
 };
 
 struct http_server_stats {
-    uint64_t accepted;  /* connections */
-    uint64_t refused;   /* connections over max_conns */
-    uint64_t timeouts;  /* slow clients cut off */
-    uint64_t requests;  /* handed to the handler */
-    int open;           /* connections now */
+    uint64_t accepted; /* connections */
+    uint64_t refused;  /* connections over max_conns */
+    uint64_t timeouts; /* slow clients cut off */
+    uint64_t requests; /* handed to the handler */
+    int open;          /* connections now */
 };
 
 /* Fills the defaults: the caps above, 1024 connections, time-outs of
@@ -188,8 +188,7 @@ const char *http_req_body(const struct http_req *req, size_t *n);
  * the client is gone, the answer is dropped. Returns 0, or -1 when the
  * answer could not be built (out of memory); the connection is closed
  * then, and `req` is gone all the same. */
-int http_req_respond(struct http_req *req, int status,
-                     const char *content_type, const char *headers,
-                     const void *body, size_t n);
+int http_req_respond(struct http_req *req, int status, const char *content_type,
+                     const char *headers, const void *body, size_t n);
 
 #endif

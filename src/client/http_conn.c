@@ -155,8 +155,7 @@ int http_req_respond(struct http_req *c, int status, const char *ctype,
                   (double)(now - c->started) / 1000.0);
     if (s->stopping)
         c->keep_alive = 0;
-    rc = c->fd >= 0 ? http_reply_build(c, status, ctype, headers, body, n)
-                    : 0;
+    rc = c->fd >= 0 ? http_reply_build(c, status, ctype, headers, body, n) : 0;
     c->state = HC_WRITE;
     if (c->fd < 0 || rc != 0) {
         http_conn_close(c);
@@ -186,8 +185,7 @@ static void http_conn_dispatch(struct http_req *c)
     int status, rc;
 
     /* The buffer may have moved while the body came: re-point the head. */
-    rc = http_parse_head(c->in.data, c->in.len, &s->o.lim, &c->head,
-                         &status);
+    rc = http_parse_head(c->in.data, c->in.len, &s->o.lim, &c->head, &status);
     assert(rc == HTTP_PARSE_DONE);
     (void)rc;
     c->have_head = 1;
@@ -261,8 +259,7 @@ void http_conn_input(struct http_req *c)
         http_conn_drain_input(c);
         return;
     }
-    assert(c->state == HC_IDLE || c->state == HC_HEAD ||
-           c->state == HC_BODY);
+    assert(c->state == HC_IDLE || c->state == HC_HEAD || c->state == HC_BODY);
     cap = c->state == HC_BODY ? c->need : http_head_cap(&s->o.lim);
     want = cap > c->in.len ? cap - c->in.len : 0;
     if (want > HTTP_READ_CHUNK)

@@ -5,8 +5,8 @@
 #include <strings.h>
 
 static const char *const http_methods[] = {
-    "GET",     "HEAD",    "POST",  "PUT",     "DELETE",
-    "OPTIONS", "PATCH",   "TRACE", "CONNECT", NULL,
+    "GET",     "HEAD",  "POST",  "PUT",     "DELETE",
+    "OPTIONS", "PATCH", "TRACE", "CONNECT", NULL,
 };
 
 const char *http_method_name(enum http_method m)
@@ -81,7 +81,8 @@ static int http_method_parse(const char *s, size_t n, struct http_head *h,
     if (n > HTTP_METHOD_MAX)
         return http_fail(status, 501);
     for (int m = 0; http_methods[m]; m++) {
-        if (strlen(http_methods[m]) == n && memcmp(http_methods[m], s, n) == 0) {
+        if (strlen(http_methods[m]) == n &&
+            memcmp(http_methods[m], s, n) == 0) {
             h->method = (enum http_method)m;
             return 0;
         }
@@ -121,8 +122,8 @@ static int http_target_parse(const char *s, size_t n, struct http_head *h,
 static int http_version_parse(const char *s, size_t n, struct http_head *h,
                               int *status)
 {
-    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' ||
-        s[5] < '0' || s[5] > '9' || s[7] < '0' || s[7] > '9')
+    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' ||
+        s[5] > '9' || s[7] < '0' || s[7] > '9')
         return http_fail(status, 400);
     if (s[5] != '1' || (s[7] != '0' && s[7] != '1'))
         return http_fail(status, 505);
@@ -133,8 +134,8 @@ static int http_version_parse(const char *s, size_t n, struct http_head *h,
 /* Parses "METHOD SP target SP HTTP/x.y CRLF"; on success *pos is where
  * the header fields start. */
 static int http_request_line(const char *buf, size_t n,
-                             const struct http_limits *lim,
-                             struct http_head *h, size_t *pos, int *status)
+                             const struct http_limits *lim, struct http_head *h,
+                             size_t *pos, int *status)
 {
     size_t start = 0, end;
     const char *nl, *sp1, *sp2;
@@ -160,8 +161,8 @@ static int http_request_line(const char *buf, size_t n,
     if (http_method_parse(buf + start, (size_t)(sp1 - buf) - start, h,
                           status) != 0 ||
         http_target_parse(sp1 + 1, (size_t)(sp2 - sp1 - 1), h, status) != 0 ||
-        http_version_parse(sp2 + 1, (size_t)(buf + end - sp2 - 1), h,
-                           status) != 0)
+        http_version_parse(sp2 + 1, (size_t)(buf + end - sp2 - 1), h, status) !=
+            0)
         return HTTP_PARSE_ERROR;
     *pos = end + 2;
     return HTTP_PARSE_DONE;
@@ -210,7 +211,7 @@ static int http_fields(const char *buf, size_t n, size_t pos,
         nl = memchr(buf + pos, '\n', n - pos);
         if (nl == NULL)
             return n - hstart > lim->header_max ? http_fail(status, 431)
-                                                 : HTTP_PARSE_MORE;
+                                                : HTTP_PARSE_MORE;
         end = (size_t)(nl - buf);
         if (end + 1 - hstart > lim->header_max)
             return http_fail(status, 431);
@@ -258,8 +259,7 @@ static int http_length_parse(const char *s, size_t n, uint64_t *out)
 }
 
 /* Notes the "close" and "keep-alive" options of a Connection field. */
-static void http_connection_scan(const char *s, size_t n, int *close,
-                                 int *keep)
+static void http_connection_scan(const char *s, size_t n, int *close, int *keep)
 {
     size_t i = 0;
 

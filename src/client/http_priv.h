@@ -8,10 +8,10 @@
 #include "client/http.h"
 #include "util/buf.h"
 
-#define HTTP_LINGER_MS 2000     /* reading after an answer that closes */
-#define HTTP_KEEP_BUF 65536     /* a larger idle input buffer is freed */
-#define HTTP_READ_CHUNK 65536   /* most bytes asked of one read */
-#define HTTP_SWEEP_MS 100       /* how often deadlines are checked */
+#define HTTP_LINGER_MS 2000   /* reading after an answer that closes */
+#define HTTP_KEEP_BUF 65536   /* a larger idle input buffer is freed */
+#define HTTP_READ_CHUNK 65536 /* most bytes asked of one read */
+#define HTTP_SWEEP_MS 100     /* how often deadlines are checked */
 
 enum http_conn_state {
     HC_IDLE,    /* kept alive, no byte of a request yet */
@@ -63,16 +63,33 @@ struct http_server {
     char date[40];
 };
 
+/* Monotonic milliseconds. */
 int64_t http_now_ms(void);
 
-/* Connection life (http_conn.c). */
+/* Registers an accepted socket (owned from then on) as an idle
+ * connection. Returns NULL when out of memory; fd is not closed then. */
 struct http_req *http_conn_new(struct http_server *s, int fd);
+
+/* Frees a connection's memory only (the socket is closed). NULL-safe. */
 void http_conn_free(struct http_req *c);
+
+/* Closes the socket; the memory goes at the end of the loop's turn, or,
+ * while the handler holds the request, once it is answered. */
 void http_conn_close(struct http_req *c);
+
+/* Sets the epoll interest (EPOLLIN, EPOLLOUT or 0) when it changes. */
 void http_conn_set_events(struct http_req *c, int events);
+
+/* The socket is readable: reads within the caps, then parses. */
 void http_conn_input(struct http_req *c);
+
+/* The socket is writable: writes what is left of the answer. */
 void http_conn_output(struct http_req *c);
+
+/* Parses what is buffered and hands a complete request over. */
 void http_conn_process(struct http_req *c);
+
+/* Acts on a passed deadline: 408 for a slow request, else closes. */
 void http_conn_expire(struct http_req *c, int64_t now);
 
 /* Answers with a short text body and closes afterwards. */

@@ -12,16 +12,14 @@ static const char *http_reply_date(struct http_server *s)
 
     if (now != s->date_sec) {
         gmtime_r(&now, &tm);
-        strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S GMT",
-                 &tm);
+        strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
         s->date_sec = now;
     }
     return s->date;
 }
 
 /* Returns 1 when `origin` is one of the comma-separated `list`. */
-static int http_origin_listed(const char *list, const char *origin,
-                              size_t olen)
+static int http_origin_listed(const char *list, const char *origin, size_t olen)
 {
     const char *p = list;
 
@@ -41,8 +39,7 @@ static int http_origin_listed(const char *list, const char *origin,
     return 0;
 }
 
-static int http_reply_cors(const struct http_req *c, int status,
-                           struct buf *o)
+static int http_reply_cors(const struct http_req *c, int status, struct buf *o)
 {
     const struct http_server_opts *so = &c->srv->o;
     const char *origin;
@@ -53,17 +50,20 @@ static int http_reply_cors(const struct http_req *c, int status,
         return 0;
     any = strcmp(so->cors_origin, "*") == 0;
     origin = http_head_field(&c->head, "origin", &olen);
-    if (origin == NULL || (!any && !http_origin_listed(so->cors_origin,
-                                                         origin, olen)))
+    if (origin == NULL ||
+        (!any && !http_origin_listed(so->cors_origin, origin, olen)))
         return any ? 0 : buf_puts(o, "Vary: Origin\r\n");
     if (any)
         rc = buf_puts(o, "Access-Control-Allow-Origin: *\r\n");
     else
-        rc = buf_printf(o, "Access-Control-Allow-Origin: %.*s\r\n"
-                        "Vary: Origin\r\n", (int)olen, origin);
+        rc = buf_printf(o,
+                        "Access-Control-Allow-Origin: %.*s\r\n"
+                        "Vary: Origin\r\n",
+                        (int)olen, origin);
     if (rc == 0 && c->head.method == HTTP_OPTIONS && status / 100 == 2 &&
         http_head_field(&c->head, "access-control-request-method", &n))
-        rc = buf_printf(o, "Access-Control-Allow-Methods: %s\r\n"
+        rc = buf_printf(o,
+                        "Access-Control-Allow-Methods: %s\r\n"
                         "Access-Control-Allow-Headers: %s\r\n"
                         "Access-Control-Max-Age: %d\r\n",
                         so->cors_methods, so->cors_headers, so->cors_max_age);

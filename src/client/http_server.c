@@ -13,8 +13,8 @@
 
 #include "client/http_priv.h"
 
-#define HTTP_EVENTS 128     /* epoll events taken per turn */
-#define HTTP_ACCEPTS 64     /* connections accepted per turn at most */
+#define HTTP_EVENTS 128 /* epoll events taken per turn */
+#define HTTP_ACCEPTS 64 /* connections accepted per turn at most */
 #define HTTP_BACKLOG 511
 
 int64_t http_now_ms(void)
@@ -68,8 +68,9 @@ static int http_listen_split(const char *listen, char *host, size_t hn,
 
 static int http_listen_on(const struct addrinfo *ai)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-                                       SOCK_CLOEXEC, ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
     int one = 1;
 
     if (fd < 0)
@@ -84,8 +85,7 @@ static int http_listen_on(const struct addrinfo *ai)
 }
 
 /* Opens the listening socket; returns it, or -1 with err. */
-static int http_listen(const char *listen, int *port, char *err,
-                       size_t errlen)
+static int http_listen(const char *listen, int *port, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -98,8 +98,7 @@ static int http_listen(const char *listen, int *port, char *err,
     int fd = -1, rc;
 
     if (http_listen_split(listen, host, sizeof(host), &ps) != 0) {
-        snprintf(err, errlen, "listen address '%s' is not host:port",
-                 listen);
+        snprintf(err, errlen, "listen address '%s' is not host:port", listen);
         return -1;
     }
     rc = getaddrinfo(host[0] ? host : NULL, ps, &hints, &res);
@@ -221,9 +220,8 @@ static void http_server_event(struct http_server *s,
     }
     if (c->state == HC_DEAD)
         return;
-    if (c->state == HC_PENDING ||
-        ((e->events & (EPOLLERR | EPOLLHUP)) &&
-         !(e->events & (EPOLLIN | EPOLLOUT)))) {
+    if (c->state == HC_PENDING || ((e->events & (EPOLLERR | EPOLLHUP)) &&
+                                   !(e->events & (EPOLLIN | EPOLLOUT)))) {
         http_conn_close(c); /* a pending request waits for its answer */
         return;
     }

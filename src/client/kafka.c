@@ -45,8 +45,8 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
         log_warn("kafka", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
-static int kafka_conf_set(rd_kafka_conf_t *conf, const char *k,
-                          const char *v, char *err, size_t errlen)
+static int kafka_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v,
+                          char *err, size_t errlen)
 {
     char why[256];
 
@@ -60,8 +60,7 @@ static int kafka_conf_set(rd_kafka_conf_t *conf, const char *k,
 static rd_kafka_conf_t *kafka_conf_new(const char *brokers,
                                        const char *const *defaults,
                                        const struct cfg_kv *props,
-                                       size_t nprops, char *err,
-                                       size_t errlen)
+                                       size_t nprops, char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
@@ -94,16 +93,22 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                        m->err ? rd_kafka_err2str(m->err) : NULL);
 }
 
-struct kafka_producer *kafka_producer_create(const char *brokers,
-                                             const struct cfg_kv *props,
-                                             size_t nprops,
-                                             kafka_delivery_fn *on_delivery,
-                                             void *ctx, char *err,
-                                             size_t errlen)
+struct kafka_producer *
+kafka_producer_create(const char *brokers, const struct cfg_kv *props,
+                      size_t nprops, kafka_delivery_fn *on_delivery, void *ctx,
+                      char *err, size_t errlen)
 {
-    static const char *const defaults[] = {
-        "enable.idempotence", "true", "acks", "all", "linger.ms", "5",
-        "message.timeout.ms", "30000", "compression.type", "lz4", NULL};
+    static const char *const defaults[] = {"enable.idempotence",
+                                           "true",
+                                           "acks",
+                                           "all",
+                                           "linger.ms",
+                                           "5",
+                                           "message.timeout.ms",
+                                           "30000",
+                                           "compression.type",
+                                           "lz4",
+                                           NULL};
     struct kafka_producer *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf;
 
@@ -138,12 +143,12 @@ int kafka_producer_send(struct kafka_producer *p, const char *topic,
     int waited = 0;
 
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY((void *)key, klen),
-            RD_KAFKA_V_VALUE((void *)val, vlen),
-            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_KEY((void *)key, klen),
+                              RD_KAFKA_V_VALUE((void *)val, vlen),
+                              RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
 
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
             return 0;
@@ -165,9 +170,8 @@ void kafka_producer_poll(struct kafka_producer *p, int timeout_ms)
 
 int kafka_producer_flush(struct kafka_producer *p, int timeout_ms)
 {
-    return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR
-               ? 0
-               : -1;
+    return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0
+                                                                           : -1;
 }
 
 int kafka_producer_queue_len(struct kafka_producer *p)
@@ -206,19 +210,25 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     rd_kafka_assign(rk, assigned ? parts : NULL);
 }
 
-struct kafka_consumer *kafka_consumer_create(const char *brokers,
-                                             const char *group,
-                                             const struct cfg_kv *props,
-                                             size_t nprops,
-                                             kafka_rebalance_fn *on_rebalance,
-                                             void *ctx, char *err,
-                                             size_t errlen)
+struct kafka_consumer *
+kafka_consumer_create(const char *brokers, const char *group,
+                      const struct cfg_kv *props, size_t nprops,
+                      kafka_rebalance_fn *on_rebalance, void *ctx, char *err,
+                      size_t errlen)
 {
-    static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.auto.offset.store", "false",
-        "auto.offset.reset", "earliest", "enable.partition.eof", "true",
-        "session.timeout.ms", "10000", "partition.assignment.strategy",
-        "range", NULL};
+    static const char *const defaults[] = {"enable.auto.commit",
+                                           "false",
+                                           "enable.auto.offset.store",
+                                           "false",
+                                           "auto.offset.reset",
+                                           "earliest",
+                                           "enable.partition.eof",
+                                           "true",
+                                           "session.timeout.ms",
+                                           "10000",
+                                           "partition.assignment.strategy",
+                                           "range",
+                                           NULL};
     struct kafka_consumer *c = calloc(1, sizeof(*c));
     rd_kafka_conf_t *conf;
 
@@ -338,8 +348,7 @@ int kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
     e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
     rd_kafka_topic_destroy(t);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, errlen, "metadata of %s: %s", topic,
-                 rd_kafka_err2str(e));
+        snprintf(err, errlen, "metadata of %s: %s", topic, rd_kafka_err2str(e));
         return -1;
     }
     if (md->topic_cnt == 1) {
@@ -371,8 +380,7 @@ static int kafka_admin_wait(rd_kafka_t *rk, rd_kafka_queue_t *q,
         return -1;
     }
     if (rd_kafka_event_error(ev)) {
-        snprintf(err, errlen, "%s: %s", what,
-                 rd_kafka_event_error_string(ev));
+        snprintf(err, errlen, "%s: %s", what, rd_kafka_event_error_string(ev));
         goto out;
     }
     if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_CREATETOPICS_RESULT)
@@ -397,9 +405,8 @@ out:
     return rc;
 }
 
-static int kafka_topic_create(rd_kafka_t *rk, const char *topic,
-                              int partitions, int have, char *err,
-                              size_t errlen)
+static int kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions,
+                              int have, char *err, size_t errlen)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     char why[256];

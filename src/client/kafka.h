@@ -21,12 +21,10 @@ struct kafka_producer;
 /* Creates an idempotent producer (acks=all) for `brokers`, applying the
  * pass-through settings `props` (they win over our defaults). Returns NULL
  * with the reason in err. */
-struct kafka_producer *kafka_producer_create(const char *brokers,
-                                             const struct cfg_kv *props,
-                                             size_t nprops,
-                                             kafka_delivery_fn *on_delivery,
-                                             void *ctx, char *err,
-                                             size_t errlen);
+struct kafka_producer *
+kafka_producer_create(const char *brokers, const struct cfg_kv *props,
+                      size_t nprops, kafka_delivery_fn *on_delivery, void *ctx,
+                      char *err, size_t errlen);
 
 /* Queues one message (payload copied). When the local queue is full it
  * polls for deliveries for up to timeout_ms before giving up. Returns 0, or
@@ -66,13 +64,11 @@ struct kafka_consumer;
 
 /* Creates a consumer in `group` with auto-commit off; props pass through.
  * Returns NULL with the reason in err. */
-struct kafka_consumer *kafka_consumer_create(const char *brokers,
-                                             const char *group,
-                                             const struct cfg_kv *props,
-                                             size_t nprops,
-                                             kafka_rebalance_fn *on_rebalance,
-                                             void *ctx, char *err,
-                                             size_t errlen);
+struct kafka_consumer *
+kafka_consumer_create(const char *brokers, const char *group,
+                      const struct cfg_kv *props, size_t nprops,
+                      kafka_rebalance_fn *on_rebalance, void *ctx, char *err,
+                      size_t errlen);
 
 /* Subscribes to one topic. Returns 0 or -1 with err. */
 int kafka_consumer_subscribe(struct kafka_consumer *c, const char *topic,

@@ -76,13 +76,14 @@ int db_url_parse(const char *url, struct db_url *u, char *err, size_t errlen)
             goto bad;
         u->port = (unsigned)p;
     }
-    if (*slash == '/' && db_copy(u->database, sizeof(u->database), slash + 1,
-                                 strlen(slash + 1)))
+    if (*slash == '/' &&
+        db_copy(u->database, sizeof(u->database), slash + 1, strlen(slash + 1)))
         goto bad;
     return 0;
 bad:
-    snprintf(err, errlen, "bad mysql URL (expected "
-                          "mysql://user[:password]@host[:port]/database)");
+    snprintf(err, errlen,
+             "bad mysql URL (expected "
+             "mysql://user[:password]@host[:port]/database)");
     return -1;
 }
 
@@ -101,10 +102,9 @@ struct db *db_connect(const struct db_url *u, int use_db, int timeout_s,
     mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw);
     mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
     mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!mysql_real_connect(db->my, u->host, u->user,
-                            u->password[0] ? u->password : NULL,
-                            use_db && u->database[0] ? u->database : NULL,
-                            u->port, NULL, 0)) {
+    if (!mysql_real_connect(
+            db->my, u->host, u->user, u->password[0] ? u->password : NULL,
+            use_db && u->database[0] ? u->database : NULL, u->port, NULL, 0)) {
         snprintf(err, errlen, "mysql %s:%u: %s", u->host, u->port,
                  mysql_error(db->my));
         mysql_close(db->my);
@@ -203,9 +203,8 @@ static int db_bind_params(MYSQL_STMT *st, const struct db_val *vals, int n,
 }
 
 /* Fetches every row of a stored result as text and hands it to `row`. */
-static long long db_fetch_rows(MYSQL_STMT *st, MYSQL_RES *meta,
-                               db_row_fn *row, void *ctx, char *err,
-                               size_t errlen)
+static long long db_fetch_rows(MYSQL_STMT *st, MYSQL_RES *meta, db_row_fn *row,
+                               void *ctx, char *err, size_t errlen)
 {
     int ncols = (int)mysql_num_fields(meta), rc;
     MYSQL_FIELD *f = mysql_fetch_fields(meta);
@@ -273,8 +272,8 @@ out:
 long long db_stmt_run(struct db_stmt *st, const struct db_val *vals, int n,
                       db_row_fn *row, void *ctx, char *err, size_t errlen)
 {
-    MYSQL_BIND stackb[16], *b = n <= 16 ? stackb : calloc((size_t)n,
-                                                          sizeof(*b));
+    MYSQL_BIND stackb[16],
+        *b = n <= 16 ? stackb : calloc((size_t)n, sizeof(*b));
     MYSQL_RES *meta = NULL;
     my_bool on = 1;
     long long rc = -1;
@@ -310,8 +309,7 @@ out:
 }
 
 long long db_query(struct db *db, const char *sql, const struct db_val *vals,
-                   int n, db_row_fn *row, void *ctx, char *err,
-                   size_t errlen)
+                   int n, db_row_fn *row, void *ctx, char *err, size_t errlen)
 {
     struct db_stmt *st = db_prepare(db, sql, err, errlen);
     long long rc;

@@ -68,8 +68,7 @@ long long db_stmt_run(struct db_stmt *st, const struct db_val *vals, int n,
 
 /* Prepare, run and close in one call. */
 long long db_query(struct db *db, const char *sql, const struct db_val *vals,
-                   int n, db_row_fn *row, void *ctx, char *err,
-                   size_t errlen);
+                   int n, db_row_fn *row, void *ctx, char *err, size_t errlen);
 
 /* Transactions. Each returns 0 or -1 with err. */
 int db_begin(struct db *db, char *err, size_t errlen);

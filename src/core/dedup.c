@@ -48,14 +48,17 @@ size_t dedup_bytes(const struct dedup *d)
 
 static uint64_t dedup_hash(const uint8_t id[16])
 {
-    uint64_t a, b;
+    uint64_t a, b, h;
 
     memcpy(&a, id, 8);
     memcpy(&b, id + 8, 8);
-    a ^= b * 0x9e3779b97f4a7c15ULL;
-    a ^= a >> 31;
-    a *= 0xbf58476d1ce4e5b9ULL;
-    return a ^ (a >> 29);
+    h = a * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    h += b;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 29);
 }
 
 static uint32_t dedup_slot_of(uint64_t pos)

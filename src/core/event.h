@@ -53,7 +53,8 @@ extern const enum ev_kind ev_field_kinds[EV_NFIELDS];
 /* A validated event. Text values point into `store`, are NUL-terminated,
  * valid UTF-8 and at most EV_TEXT_MAX bytes; absent fields (missing, null
  * or empty on input) have text[f] == NULL. After a successful parse,
- * create_time and ts are always present and in canonical form. */
+ * create_time and ts are always present and in canonical form. The texts
+ * point into the event's own store: never copy a struct event by value. */
 struct event {
     const char *text[EV_NFIELDS];
     size_t len[EV_NFIELDS];

@@ -25,8 +25,8 @@ static int ja_fail(struct json_array_iter *it, const char *why, size_t at)
 
 static size_t ja_skip_ws(const char *s, size_t n, size_t i)
 {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-                     s[i] == '\r'))
+    while (i < n &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
         i++;
     return i;
 }
@@ -45,8 +45,7 @@ static size_t ja_string_end(const char *s, size_t n, size_t i)
 }
 
 /* From the bracket at i: the offset after its match, or 0 with *why. */
-static size_t ja_nested_end(const char *s, size_t n, size_t i,
-                            const char **why)
+static size_t ja_nested_end(const char *s, size_t n, size_t i, const char **why)
 {
     char stack[JSON_DEPTH_MAX];
     int depth = 0;
@@ -108,8 +107,7 @@ static int ja_finish(struct json_array_iter *it, size_t i)
     return 0;
 }
 
-int json_array_next(struct json_array_iter *it, const char **el,
-                    size_t *len)
+int json_array_next(struct json_array_iter *it, const char **el, size_t *len)
 {
     const char *s = it->s, *why = NULL;
     size_t i = ja_skip_ws(s, it->n, it->pos), e;

@@ -24,7 +24,6 @@ void json_array_init(struct json_array_iter *it, const char *s, size_t n);
  * brackets, terminated strings and nesting up to JSON_DEPTH_MAX (see
  * core/json.h); the caller validates each element itself. After 0 or -1
  * every later call returns the same. */
-int json_array_next(struct json_array_iter *it, const char **el,
-                    size_t *len);
+int json_array_next(struct json_array_iter *it, const char **el, size_t *len);
 
 #endif

@@ -28,8 +28,8 @@ static int reject_base64(struct buf *out, const unsigned char *s, size_t n)
     return rc || buf_putc(out, '"');
 }
 
-int reject_to_json(struct buf *out, const struct ev_error *err,
-                   const char *raw, size_t n)
+int reject_to_json(struct buf *out, const struct ev_error *err, const char *raw,
+                   size_t n)
 {
     int rc = buf_puts(out, "{\"reason\":");
 

@@ -10,7 +10,7 @@
 /* Appends the JSON record for a refused input `raw`. Raw text that is
  * valid UTF-8 goes in "raw" as a string; anything else goes, losslessly,
  * in "raw_base64" instead. Returns 0 or -1 (the buffer's cap). */
-int reject_to_json(struct buf *out, const struct ev_error *err,
-                   const char *raw, size_t n);
+int reject_to_json(struct buf *out, const struct ev_error *err, const char *raw,
+                   size_t n);
 
 #endif

@@ -127,8 +127,7 @@ static int32_t tally_pick(const struct event *ev, enum ev_field f,
 }
 
 int tally_event(const struct event *ev, tally_job_fn *lookup, void *ctx,
-                long utc_offset_s, struct tally_key *key,
-                struct tally_delta *d)
+                long utc_offset_s, struct tally_key *key, struct tally_delta *d)
 {
     enum tally_metric m = tally_metric_of(ev);
     static const struct tally_job unknown = {-1, -1, -1};
@@ -145,8 +144,8 @@ int tally_event(const struct event *ev, tally_job_fn *lookup, void *ctx,
     /* Floor division: times before 1970 do not occur (validated). */
     t = (time_t)(ms / 1000) + utc_offset_s;
     gmtime_r(&t, &tm);
-    key->date = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
-                tm.tm_mday;
+    key->date =
+        (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
     key->hour = tm.tm_hour;
     key->publisher_id = tally_publisher_of(ev);
     key->campaign_id = tally_pick(ev, EV_CAMPAIGN_ID, job->campaign_id);

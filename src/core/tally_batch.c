@@ -41,8 +41,8 @@ static size_t tally_key_hash(const struct tally_key *k)
 
 static int tally_key_eq(const struct tally_key *a, const struct tally_key *b)
 {
-    return a->job_id == b->job_id && a->date == b->date &&
-           a->hour == b->hour && a->publisher_id == b->publisher_id &&
+    return a->job_id == b->job_id && a->date == b->date && a->hour == b->hour &&
+           a->publisher_id == b->publisher_id &&
            a->campaign_id == b->campaign_id && a->group_id == b->group_id;
 }
 

@@ -1,11 +1,11 @@
 /* The collector's counters and their Prometheus text exposition. */
+#include <stdio.h>
 #include <string.h>
 
 #include "role/collect.h"
 
 static const int collect_statuses[COLLECT_NSTATUS - 1] = {
-    200, 204, 400, 404, 405, 408, 411, 413,
-    414, 417, 431, 500, 501, 503, 505,
+    200, 204, 400, 404, 405, 408, 411, 413, 414, 417, 431, 500, 501, 503, 505,
 };
 
 static const char *const collect_paths[CP_NPATHS] = {
@@ -13,8 +13,7 @@ static const char *const collect_paths[CP_NPATHS] = {
 };
 
 static const double collect_bounds[COLLECT_NBUCKETS] = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-    0.25,  0.5,    1,     2.5,  5,     10,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
 
 enum collect_path collect_path_of(const struct http_head *h)
@@ -23,8 +22,8 @@ enum collect_path collect_path_of(const struct http_head *h)
         const char *path;
         enum collect_path p;
     } t[] = {
-        {"/track", CP_TRACK},       {"/track.gif", CP_TRACK},
-        {"/events", CP_EVENTS},     {"/healthz", CP_HEALTHZ},
+        {"/track", CP_TRACK},     {"/track.gif", CP_TRACK},
+        {"/events", CP_EVENTS},   {"/healthz", CP_HEALTHZ},
         {"/metrics", CP_METRICS},
     };
 
@@ -63,8 +62,7 @@ void collect_metrics_done(void *ctx, const struct http_head *h, int status,
 
 void collect_metrics_reject(struct collect *c, const struct ev_error *e)
 {
-    int f = e->field[0] ? event_field_lookup(e->field, strlen(e->field))
-                        : -1;
+    int f = e->field[0] ? event_field_lookup(e->field, strlen(e->field)) : -1;
 
     c->m.rejected[f >= 0 ? f : EV_NFIELDS]++;
 }
@@ -83,9 +81,11 @@ static int collect_render_requests(const struct collect_metrics *m,
                 continue;
             if (s < COLLECT_NSTATUS - 1)
                 snprintf(status, sizeof(status), "%d", collect_statuses[s]);
-            rc = buf_printf(out, "adtally_collect_requests_total{path=\"%s\","
-                            "status=\"%s\"} %llu\n", collect_paths[p],
-                            status, (unsigned long long)m->requests[p][s]);
+            rc = buf_printf(out,
+                            "adtally_collect_requests_total{path=\"%s\","
+                            "status=\"%s\"} %llu\n",
+                            collect_paths[p], status,
+                            (unsigned long long)m->requests[p][s]);
         }
     }
     return rc;
@@ -102,17 +102,20 @@ static int collect_render_latency(const struct collect_metrics *m,
 
     for (int b = 0; b < COLLECT_NBUCKETS && rc == 0; b++) {
         cum += m->lat_buckets[b];
-        rc = buf_printf(out, "adtally_collect_request_duration_seconds_bucket"
-                        "{le=\"%g\"} %llu\n", collect_bounds[b],
-                        (unsigned long long)cum);
+        rc = buf_printf(out,
+                        "adtally_collect_request_duration_seconds_bucket"
+                        "{le=\"%g\"} %llu\n",
+                        collect_bounds[b], (unsigned long long)cum);
     }
     if (rc == 0)
-        rc = buf_printf(out, "adtally_collect_request_duration_seconds_bucket"
+        rc = buf_printf(out,
+                        "adtally_collect_request_duration_seconds_bucket"
                         "{le=\"+Inf\"} %llu\n"
                         "adtally_collect_request_duration_seconds_sum %.6f\n"
                         "adtally_collect_request_duration_seconds_count "
-                        "%llu\n", (unsigned long long)m->lat_count,
-                        m->lat_sum, (unsigned long long)m->lat_count);
+                        "%llu\n",
+                        (unsigned long long)m->lat_count, m->lat_sum,
+                        (unsigned long long)m->lat_count);
     return rc;
 }
 
@@ -128,7 +131,8 @@ static int collect_render_rejects(const struct collect_metrics *m,
     for (int f = 0; f <= EV_NFIELDS && rc == 0; f++) {
         if (m->rejected[f] == 0)
             continue;
-        rc = buf_printf(out, "adtally_collect_events_rejected_total{field="
+        rc = buf_printf(out,
+                        "adtally_collect_events_rejected_total{field="
                         "\"%s\"} %llu\n",
                         f < EV_NFIELDS ? ev_field_names[f] : "line",
                         (unsigned long long)m->rejected[f]);
@@ -141,7 +145,8 @@ static int collect_render_one(struct buf *out, const char *name,
                               const char *type, const char *help,
                               unsigned long long v)
 {
-    return buf_printf(out, "# HELP adtally_collect_%s %s\n# TYPE "
+    return buf_printf(out,
+                      "# HELP adtally_collect_%s %s\n# TYPE "
                       "adtally_collect_%s %s\nadtally_collect_%s %llu\n",
                       name, help, name, type, name, v);
 }
@@ -155,7 +160,8 @@ static int collect_render_kafka(struct collect *c, struct buf *out)
                              "Valid events queued for Kafka.", m->accepted);
     rc |= collect_render_one(out, "events_delivered_total", "counter",
                              "Events Kafka acknowledged.", m->delivered);
-    rc |= buf_printf(out, "# HELP adtally_collect_delivery_failures_total "
+    rc |= buf_printf(out,
+                     "# HELP adtally_collect_delivery_failures_total "
                      "Messages Kafka did not take, by topic.\n# TYPE "
                      "adtally_collect_delivery_failures_total counter\n"
                      "adtally_collect_delivery_failures_total{topic="
@@ -163,10 +169,9 @@ static int collect_render_kafka(struct collect *c, struct buf *out)
                      "total{topic=\"rejected\"} %llu\n",
                      (unsigned long long)m->event_failures,
                      (unsigned long long)m->reject_failures);
-    rc |= collect_render_one(out, "kafka_queue_depth", "gauge",
-                             "Messages in the producer's queue.",
-                             (unsigned long long)kafka_producer_queue_len(
-                                 c->kp));
+    rc |= collect_render_one(
+        out, "kafka_queue_depth", "gauge", "Messages in the producer's queue.",
+        (unsigned long long)kafka_producer_queue_len(c->kp));
     rc |= collect_render_one(out, "kafka_up", "gauge",
                              "0 while deliveries fail, else 1.",
                              !c->kafka_failing);
@@ -175,7 +180,8 @@ static int collect_render_kafka(struct collect *c, struct buf *out)
                              m->busy);
     rc |= collect_render_one(out, "ack_timeouts_total", "counter",
                              "Requests answered 503: no acknowledgement "
-                             "within --ack-timeout-ms.", m->ack_timeouts);
+                             "within --ack-timeout-ms.",
+                             m->ack_timeouts);
     rc |= collect_render_one(out, "waiting_requests", "gauge",
                              "Requests waiting for Kafka.",
                              (unsigned long long)c->nwaiting);
@@ -194,8 +200,7 @@ static int collect_render_http(struct collect *c, struct buf *out)
     rc |= collect_render_one(out, "connections_refused_total", "counter",
                              "Connections over --max-conns.", st.refused);
     rc |= collect_render_one(out, "slow_clients_total", "counter",
-                             "Connections cut off by a time-out.",
-                             st.timeouts);
+                             "Connections cut off by a time-out.", st.timeouts);
     return rc;
 }
 
@@ -204,8 +209,7 @@ int collect_metrics_render(struct collect *c, struct buf *out)
     if (collect_render_requests(&c->m, out) != 0 ||
         collect_render_latency(&c->m, out) != 0 ||
         collect_render_rejects(&c->m, out) != 0 ||
-        collect_render_kafka(c, out) != 0 ||
-        collect_render_http(c, out) != 0)
+        collect_render_kafka(c, out) != 0 || collect_render_http(c, out) != 0)
         return -1;
     return 0;
 }

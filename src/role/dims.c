@@ -26,28 +26,55 @@ struct dim_table {
 };
 
 static const struct dim_table dim_tables[] = {
-    {"company.csv", "company",
-     {{"id", DIM_ID}, {"name", DIM_TEXT}, {"is_active", DIM_INT},
-      {"status", DIM_INT}, {"publisher_id", DIM_INT}}},
-    {"campaign.csv", "campaign",
-     {{"id", DIM_ID}, {"company_id", DIM_INT}, {"campaign_name", DIM_TEXT},
-      {"budget_total", DIM_DEC}, {"unit_budget", DIM_TEXT},
-      {"pacing_unit", DIM_TEXT}, {"campaign_status", DIM_INT},
-      {"is_active", DIM_INT}, {"start_date", DIM_TIME},
+    {"company.csv",
+     "company",
+     {{"id", DIM_ID},
+      {"name", DIM_TEXT},
+      {"is_active", DIM_INT},
+      {"status", DIM_INT},
+      {"publisher_id", DIM_INT}}},
+    {"campaign.csv",
+     "campaign",
+     {{"id", DIM_ID},
+      {"company_id", DIM_INT},
+      {"campaign_name", DIM_TEXT},
+      {"budget_total", DIM_DEC},
+      {"unit_budget", DIM_TEXT},
+      {"pacing_unit", DIM_TEXT},
+      {"campaign_status", DIM_INT},
+      {"is_active", DIM_INT},
+      {"start_date", DIM_TIME},
       {"end_date", DIM_TIME}}},
-    {"group.csv", "job_group",
-     {{"id", DIM_ID}, {"name", DIM_TEXT}, {"budget_group", DIM_DEC},
-      {"status", DIM_INT}, {"is_active", DIM_INT}, {"company_id", DIM_INT},
+    {"group.csv",
+     "job_group",
+     {{"id", DIM_ID},
+      {"name", DIM_TEXT},
+      {"budget_group", DIM_DEC},
+      {"status", DIM_INT},
+      {"is_active", DIM_INT},
+      {"company_id", DIM_INT},
       {"campaign_id", DIM_INT}}},
-    {"master_publisher.csv", "publisher",
-     {{"id", DIM_ID}, {"publisher_name", DIM_TEXT}, {"is_active", DIM_INT},
-      {"publisher_status", DIM_INT}, {"time_zone", DIM_TEXT},
-      {"min_bid", DIM_DEC}, {"max_bid", DIM_DEC}}},
-    {"job.csv", "job",
-     {{"id", DIM_ID}, {"company_id", DIM_INT}, {"campaign_id", DIM_INT},
-      {"group_id", DIM_INT}, {"title", DIM_TEXT}, {"budget", DIM_DEC},
-      {"status", DIM_INT}, {"is_active", DIM_INT},
-      {"created_date", DIM_TIME}, {"last_modified_date", DIM_TIME}}},
+    {"master_publisher.csv",
+     "publisher",
+     {{"id", DIM_ID},
+      {"publisher_name", DIM_TEXT},
+      {"is_active", DIM_INT},
+      {"publisher_status", DIM_INT},
+      {"time_zone", DIM_TEXT},
+      {"min_bid", DIM_DEC},
+      {"max_bid", DIM_DEC}}},
+    {"job.csv",
+     "job",
+     {{"id", DIM_ID},
+      {"company_id", DIM_INT},
+      {"campaign_id", DIM_INT},
+      {"group_id", DIM_INT},
+      {"title", DIM_TEXT},
+      {"budget", DIM_DEC},
+      {"status", DIM_INT},
+      {"is_active", DIM_INT},
+      {"created_date", DIM_TIME},
+      {"last_modified_date", DIM_TIME}}},
 };
 
 #define NDIMS ((int)(sizeof(dim_tables) / sizeof(dim_tables[0])))
@@ -101,8 +128,8 @@ static struct db_stmt *dim_prepare(struct db *db, const struct dim_table *t,
 
 /* Maps the header's cells to the table's columns; every column is
  * required. */
-static int dim_header(struct dim_load *l, const struct csv_row *h,
-                      char *err, size_t errlen)
+static int dim_header(struct dim_load *l, const struct csv_row *h, char *err,
+                      size_t errlen)
 {
     l->ncols = dim_ncols(l->t);
     l->header_cells = h->ncells;
@@ -113,8 +140,8 @@ static int dim_header(struct dim_load *l, const struct csv_row *h,
                 l->src[i] = c;
         }
         if (l->src[i] < 0) {
-            snprintf(err, errlen, "%s:1: header has no column '%s'",
-                     l->path, l->t->cols[i].name);
+            snprintf(err, errlen, "%s:1: header has no column '%s'", l->path,
+                     l->t->cols[i].name);
             return -1;
         }
     }
@@ -155,8 +182,7 @@ static int dim_cell(const struct dim_col *col, const char *s, size_t n,
         if (!dim_is_digits(s, dot ? (size_t)(dot - s) : n) || n > 20 ||
             (dot && (!dim_is_digits(dot + 1, n - (size_t)(dot - s) - 1) ||
                      n - (size_t)(dot - s) - 1 > 4))) {
-            snprintf(why, whylen, "%s '%.40s' is not a decimal", col->name,
-                     s);
+            snprintf(why, whylen, "%s '%.40s' is not a decimal", col->name, s);
             return -1;
         }
         break;
@@ -193,12 +219,12 @@ static void dim_row(struct dim_load *l, struct csv_row *row, const char *s,
     }
     for (int i = 0; i < l->ncols; i++) {
         int c = l->src[i];
-        if (dim_cell(&l->t->cols[i], row->cell[c], row->len[c], &vals[i],
-                     why, sizeof(why)) != 0)
+        if (dim_cell(&l->t->cols[i], row->cell[c], row->len[c], &vals[i], why,
+                     sizeof(why)) != 0)
             goto bad;
     }
-    if (db_stmt_run(l->upsert, vals, l->ncols, NULL, NULL, why,
-                    sizeof(why)) < 0)
+    if (db_stmt_run(l->upsert, vals, l->ncols, NULL, NULL, why, sizeof(why)) <
+        0)
         goto bad;
     l->loaded++;
     return;
@@ -278,8 +304,8 @@ static int dim_load_file(struct db *db, const struct dim_table *t,
         if (span == 0) {
             /* An unterminated quote swallows the rest: reject it all. */
             l.rejected++;
-            log_warn("dims", "%s:%ld: row rejected: unterminated quote",
-                     path, line);
+            log_warn("dims", "%s:%ld: row rejected: unterminated quote", path,
+                     line);
             break;
         }
         if (span > 1 || data[off] != '\n')

@@ -30,8 +30,7 @@ static const struct cfg_opt import_table[] = {
      "csv or ndjson (default: csv for *.csv files, else ndjson)"},
     {"force", CFG_BOOL, "false", 0, 0, offsetof(struct import_opts, force),
      "import a file even when the same content was imported before"},
-    {"progress", CFG_BOOL, "true", 0, 0,
-     offsetof(struct import_opts, progress),
+    {"progress", CFG_BOOL, "true", 0, 0, offsetof(struct import_opts, progress),
      "show a progress line when stderr is a terminal"},
     CFG_END,
 };
@@ -79,8 +78,7 @@ static void import_on_delivery(void *ctx, void *msg, int err,
                   msg == (void *)1 ? "an event" : "a rejected line", errstr);
 }
 
-static void import_count_reason(struct import_run *ir,
-                                const struct ev_error *e)
+static void import_count_reason(struct import_run *ir, const struct ev_error *e)
 {
     char key[200];
     int i;
@@ -108,8 +106,8 @@ static int import_send(struct import_run *ir, const char *topic,
 {
     char err[512];
 
-    if (kafka_producer_send(ir->kp, topic, key, klen, val->data, val->len,
-                            kind, 60000, err, sizeof(err)) != 0) {
+    if (kafka_producer_send(ir->kp, topic, key, klen, val->data, val->len, kind,
+                            60000, err, sizeof(err)) != 0) {
         ir->failed++;
         log_error("import", "kafka: %s", err);
         return -1;
@@ -120,8 +118,8 @@ static int import_send(struct import_run *ir, const char *topic,
 }
 
 static void import_reject(struct import_run *ir, const char *rec, size_t n,
-                          const struct ev_error *e, long line,
-                          const char *name, struct buf *out)
+                          const struct ev_error *e, long line, const char *name,
+                          struct buf *out)
 {
     while (n > 0 && (rec[n - 1] == '\n' || rec[n - 1] == '\r'))
         n--;
@@ -155,8 +153,8 @@ static void import_accept(struct import_run *ir, const struct event *ev,
 static void import_progress(struct import_run *ir, const char *name,
                             uint64_t done, uint64_t total, double secs)
 {
-    fprintf(stderr, "\rimport: %s %3.0f%% %llu events, %.0f events/s   ",
-            name, total ? 100.0 * (double)done / (double)total : 0.0,
+    fprintf(stderr, "\rimport: %s %3.0f%% %llu events, %.0f events/s   ", name,
+            total ? 100.0 * (double)done / (double)total : 0.0,
             (unsigned long long)ir->read,
             secs > 0 ? (double)ir->read / secs : 0.0);
 }
@@ -191,8 +189,8 @@ static int import_record(struct import_run *ir, struct import_reader *r,
         return 0;
     if (r->csv && !*have_header) {
         if (csv_header_parse(h, rec, n, &e) != 0) {
-            log_error("import", "%s:1: bad CSV header: %s%s%s", name,
-                      e.field, e.field[0] ? ": " : "", e.reason);
+            log_error("import", "%s:1: bad CSV header: %s%s%s", name, e.field,
+                      e.field[0] ? ": " : "", e.reason);
             return -1;
         }
         *have_header = 1;
@@ -289,8 +287,7 @@ static int import_seen_row(void *ctx, int ncols, char **v)
 
 /* Returns 1 when this content went to this topic before (described in
  * `when`), 0 when not, -1 on error. */
-static int import_seen(struct import_run *ir, const char *sha,
-                       char when[1200])
+static int import_seen(struct import_run *ir, const char *sha, char when[1200])
 {
     struct db_val v[2] = {DB_TEXT(ir->cfg->topic, strlen(ir->cfg->topic)),
                           DB_TEXT(sha, 64)};
@@ -334,8 +331,7 @@ static void import_remember(struct import_run *ir, const char *sha,
 static void import_summary(struct import_run *ir, const char *name)
 {
     log_info("import", "%s: read %llu, accepted %llu, rejected %llu", name,
-             (unsigned long long)ir->read,
-             (unsigned long long)ir->accepted,
+             (unsigned long long)ir->read, (unsigned long long)ir->accepted,
              (unsigned long long)ir->rejected);
     for (int i = 0; i < ir->nreasons; i++)
         log_info("import", "%s: rejected %llu: %s", name,
@@ -346,8 +342,10 @@ static void import_summary(struct import_run *ir, const char *name)
 static int import_flush(struct import_run *ir)
 {
     if (kafka_producer_flush(ir->kp, 120000) != 0 || ir->pending > 0) {
-        log_error("import", "kafka: %llu messages still unacknowledged "
-                  "after 120 s", (unsigned long long)ir->pending);
+        log_error("import",
+                  "kafka: %llu messages still unacknowledged "
+                  "after 120 s",
+                  (unsigned long long)ir->pending);
         return -1;
     }
     return ir->failed ? -1 : 0;
@@ -383,17 +381,17 @@ static int import_file(struct import_run *ir, const char *path)
     if (!std) {
         fstat(fileno(f), &st);
         if (import_sha256(f, sha) != 0) {
-            log_error("import", "%s: cannot read: %s", path,
-                      strerror(errno));
+            log_error("import", "%s: cannot read: %s", path, strerror(errno));
             goto out;
         }
         int seen = import_seen(ir, sha, when);
         if (seen < 0)
             goto out;
         if (seen && !ir->o->force) {
-            log_error("import", "%s: refused: the same content was imported "
-                      "before (%s); use --force to import it again", path,
-                      when);
+            log_error("import",
+                      "%s: refused: the same content was imported "
+                      "before (%s); use --force to import it again",
+                      path, when);
             goto out;
         }
     }
@@ -401,8 +399,10 @@ static int import_file(struct import_run *ir, const char *path)
                       (uint64_t)st.st_size) != 0)
         goto out;
     if (import_flush(ir) != 0 || ir->failed != failed_before) {
-        log_error("import", "%s: some events were not delivered; the file "
-                  "is not marked as imported", path);
+        log_error("import",
+                  "%s: some events were not delivered; the file "
+                  "is not marked as imported",
+                  path);
         goto out;
     }
     if (!std)

@@ -44,8 +44,8 @@ static long import_reader_fill(struct import_reader *r)
     return (long)got;
 }
 
-static size_t import_record_len(const struct import_reader *r,
-                                const char *s, size_t n)
+static size_t import_record_len(const struct import_reader *r, const char *s,
+                                size_t n)
 {
     const char *nl;
 

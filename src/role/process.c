@@ -66,18 +66,15 @@ static void proc_reject(struct proc *pr, const rd_kafka_message_t *m,
     pr->rejected++;
     buf_init(&out, 0);
     if (reject_to_json(&out, e, m->payload, m->len) != 0 ||
-        kafka_producer_send(pr->rejects, pr->rejected_topic, NULL, 0,
-                            out.data, out.len, NULL, 30000, err,
-                            sizeof(err)) != 0) {
+        kafka_producer_send(pr->rejects, pr->rejected_topic, NULL, 0, out.data,
+                            out.len, NULL, 30000, err, sizeof(err)) != 0) {
         pr->reject_failures++;
-        log_error("process", "kafka: cannot queue a rejected event: %s",
-                  err);
+        log_error("process", "kafka: cannot queue a rejected event: %s", err);
     }
     buf_free(&out);
 }
 
-static void proc_on_delivery(void *ctx, void *msg, int err,
-                             const char *errstr)
+static void proc_on_delivery(void *ctx, void *msg, int err, const char *errstr)
 {
     struct proc *pr = ctx;
 
@@ -194,8 +191,7 @@ static void proc_status(struct proc *pr, double secs, uint64_t seen_before)
         if (!pr->parts[p].owned)
             continue;
         if (rd_kafka_get_watermark_offsets(kafka_consumer_handle(pr->kc),
-                                           pr->cfg->topic, p, &lo,
-                                           &hi) == 0 &&
+                                           pr->cfg->topic, p, &lo, &hi) == 0 &&
             hi > pr->parts[p].next)
             lag += hi - pr->parts[p].next;
         dd += dedup_count(&pr->parts[p].dd);
@@ -210,8 +206,7 @@ static void proc_status(struct proc *pr, double secs, uint64_t seen_before)
              (long long)lag, (unsigned long long)pr->tallied,
              (unsigned long long)pr->repeats,
              (unsigned long long)pr->not_tallied,
-             (unsigned long long)pr->rejected,
-             (unsigned long long)pr->commits,
+             (unsigned long long)pr->rejected, (unsigned long long)pr->commits,
              pr->commits ? pr->commit_ms_sum / (double)pr->commits : 0.0,
              pr->commit_ms_max, (long long)proc_percentile(pr, 0.5),
              (long long)proc_percentile(pr, 0.95), dd, dd_bytes / 1024);
@@ -271,24 +266,23 @@ static int proc_setup(struct proc *pr)
         return -1;
     config_rejected_topic(pr->cfg, pr->rejected_topic,
                           sizeof(pr->rejected_topic));
-    pr->rejects = kafka_producer_create(
-        pr->cfg->kafka, pr->cfg->kafka_props, pr->cfg->n_kafka_props,
-        proc_on_delivery, pr, err, sizeof(err));
+    pr->rejects = kafka_producer_create(pr->cfg->kafka, pr->cfg->kafka_props,
+                                        pr->cfg->n_kafka_props,
+                                        proc_on_delivery, pr, err, sizeof(err));
     if (pr->rejects == NULL) {
         log_error("process", "kafka: %s", err);
         return -1;
     }
     pr->kc = kafka_consumer_create(pr->cfg->kafka, pr->o->group,
-                                   pr->cfg->kafka_props,
-                                   pr->cfg->n_kafka_props, proc_on_rebalance,
-                                   pr, err, sizeof(err));
+                                   pr->cfg->kafka_props, pr->cfg->n_kafka_props,
+                                   proc_on_rebalance, pr, err, sizeof(err));
     if (pr->kc == NULL) {
         log_error("process", "kafka: %s", err);
         return -1;
     }
     if ((pr->o->drain && proc_set_targets(pr) != 0) ||
-        kafka_consumer_subscribe(pr->kc, pr->cfg->topic, err,
-                                 sizeof(err)) != 0) {
+        kafka_consumer_subscribe(pr->kc, pr->cfg->topic, err, sizeof(err)) !=
+            0) {
         if (!pr->o->drain)
             log_error("process", "kafka: %s", err);
         return -1;
@@ -302,9 +296,8 @@ static int proc_maybe_commit(struct proc *pr, int64_t now)
 {
     int rc;
 
-    if (pr->batch_msgs == 0 ||
-        (now - pr->batch_started_ms < pr->o->commit_ms &&
-         pr->batch_msgs < pr->o->batch_max))
+    if (pr->batch_msgs == 0 || (now - pr->batch_started_ms < pr->o->commit_ms &&
+                                pr->batch_msgs < pr->o->batch_max))
         return 0;
     rc = proc_commit(pr);
     if (rc == 1)
@@ -348,8 +341,7 @@ static int proc_run(struct proc *pr)
     event_free(&ev);
     if (rc == 0 && proc_commit(pr) != 0)
         rc = -1;
-    proc_status(pr, (double)(proc_now_ms() - last_status) / 1000,
-                seen_before);
+    proc_status(pr, (double)(proc_now_ms() - last_status) / 1000, seen_before);
     return rc;
 }
 
@@ -409,9 +401,10 @@ int role_process_main(int argc, char **argv)
     rc = 1;
     if (proc_setup(&pr) != 0)
         goto out;
-    log_info("process", "started: topic %s, group %s, commit every %lld ms, "
-             "dedup window %lld s", cfg.topic, o.group, o.commit_ms,
-             o.dedup_window_s);
+    log_info("process",
+             "started: topic %s, group %s, commit every %lld ms, "
+             "dedup window %lld s",
+             cfg.topic, o.group, o.commit_ms, o.dedup_window_s);
     rc = proc_run(&pr) == 0 && pr.reject_failures == 0 ? 0 : 1;
     log_info("process", "stopped: exit %d", rc);
 out:

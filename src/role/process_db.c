@@ -41,18 +41,17 @@ static struct db_stmt *proc_prepare_upsert(struct db *db, int rows)
                                : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,'kafka',"
                                  "UTC_TIMESTAMP(3))");
     rc |= buf_puts(
-        &sql,
-        " ON DUPLICATE KEY UPDATE company_id = VALUES(company_id),"
-        " impressions = impressions + VALUES(impressions),"
-        " clicks = clicks + VALUES(clicks),"
-        " conversion = conversion + VALUES(conversion),"
-        " qualified_application = qualified_application"
-        " + VALUES(qualified_application),"
-        " disqualified_application = disqualified_application"
-        " + VALUES(disqualified_application),"
-        " spend_hour = spend_hour + VALUES(spend_hour),"
-        " bid_set = IF(clicks > 0, ROUND(spend_hour / clicks, 4), NULL),"
-        " sources = 'kafka', latest_update_time = UTC_TIMESTAMP(3)");
+        &sql, " ON DUPLICATE KEY UPDATE company_id = VALUES(company_id),"
+              " impressions = impressions + VALUES(impressions),"
+              " clicks = clicks + VALUES(clicks),"
+              " conversion = conversion + VALUES(conversion),"
+              " qualified_application = qualified_application"
+              " + VALUES(qualified_application),"
+              " disqualified_application = disqualified_application"
+              " + VALUES(disqualified_application),"
+              " spend_hour = spend_hour + VALUES(spend_hour),"
+              " bid_set = IF(clicks > 0, ROUND(spend_hour / clicks, 4), NULL),"
+              " sources = 'kafka', latest_update_time = UTC_TIMESTAMP(3)");
     if (rc == 0)
         st = db_prepare(db, sql.data, err, sizeof(err));
     if (st == NULL)
@@ -135,8 +134,8 @@ int proc_jobs_load(struct proc *pr)
     pr->jobs.loaded_ms = proc_now_ms();
     if (pr->db == NULL && proc_db_open(pr) != 0)
         goto fail;
-    if (db_query(pr->db, "SELECT COUNT(*) FROM job", NULL, 0,
-                 proc_count_row, &count, err, sizeof(err)) < 0)
+    if (db_query(pr->db, "SELECT COUNT(*) FROM job", NULL, 0, proc_count_row,
+                 &count, err, sizeof(err)) < 0)
         goto fail;
     while (n < count * 2 + 16)
         n *= 2;
@@ -220,18 +219,21 @@ int proc_offset_stored(struct proc *pr, int32_t partition, int64_t *off)
     for (int attempt = 1;; attempt++) {
         if (pr->db == NULL && proc_db_open(pr) != 0)
             err[0] = '\0';
-        else if (proc_offset_read(pr, partition, 0, off, err,
-                                  sizeof(err)) == 0)
+        else if (proc_offset_read(pr, partition, 0, off, err, sizeof(err)) == 0)
             return 0;
         else
             proc_db_close(pr);
         if (attempt == 10 || proc_stop_flag) {
-            log_error("process", "mysql: cannot read the stored offset of "
-                      "partition %d: %s", partition, err);
+            log_error("process",
+                      "mysql: cannot read the stored offset of "
+                      "partition %d: %s",
+                      partition, err);
             return -1;
         }
-        log_warn("process", "mysql: reading offsets failed (%s); retry %d "
-                 "in 1 s", err, attempt);
+        log_warn("process",
+                 "mysql: reading offsets failed (%s); retry %d "
+                 "in 1 s",
+                 err, attempt);
         sleep(1);
     }
 }
@@ -265,9 +267,8 @@ static int proc_upsert_rows(struct proc *pr, struct db_stmt *st, size_t from,
         p[12] = DB_TEXT(text[r][1], strlen(text[r][1]));
         p[13] = bs >= 0 ? DB_TEXT(text[r][2], strlen(text[r][2])) : DB_NULLV;
     }
-    return db_stmt_run(st, v, k * ROW_PARAMS, NULL, NULL, err, errlen) < 0
-               ? -1
-               : 0;
+    return db_stmt_run(st, v, k * ROW_PARAMS, NULL, NULL, err, errlen) < 0 ? -1
+                                                                           : 0;
 }
 
 static int proc_write_rows(struct proc *pr, char *err, size_t errlen)
@@ -301,9 +302,10 @@ static int proc_write_offsets(struct proc *pr, char *err, size_t errlen)
         if (proc_offset_read(pr, p, 1, &have, err, errlen) != 0)
             return -1;
         if (have != pp->committed) {
-            snprintf(err, errlen, "partition %d: stored offset is %lld, "
-                     "expected %lld", p, (long long)have,
-                     (long long)pp->committed);
+            snprintf(err, errlen,
+                     "partition %d: stored offset is %lld, "
+                     "expected %lld",
+                     p, (long long)have, (long long)pp->committed);
             return 1;
         }
         struct db_val v[4] = {
@@ -388,7 +390,7 @@ int proc_commit(struct proc *pr)
     /* Rejects must be in Kafka before the offsets that pass them by. */
     if (pr->rejects && kafka_producer_flush(pr->rejects, 30000) != 0)
         log_warn("process", "kafka: rejected events still queued after "
-                 "30 s; committing on");
+                            "30 s; committing on");
     for (int attempt = 1;; attempt++) {
         int64_t t0 = proc_now_ms();
         int rc = proc_commit_once(pr, err, sizeof(err));
@@ -396,13 +398,17 @@ int proc_commit(struct proc *pr)
         if (rc == 0) {
             proc_committed(pr, (double)(proc_now_ms() - t0));
             if (attempt > 1)
-                log_info("process", "mysql: commit succeeded after %d "
-                         "attempts", attempt);
+                log_info("process",
+                         "mysql: commit succeeded after %d "
+                         "attempts",
+                         attempt);
             return 0;
         }
         if (rc == 1) {
-            log_warn("process", "commit fenced: %s; re-reading from the "
-                     "stored offsets", err);
+            log_warn("process",
+                     "commit fenced: %s; re-reading from the "
+                     "stored offsets",
+                     err);
             proc_discard(pr);
             return 1;
         }
@@ -410,13 +416,15 @@ int proc_commit(struct proc *pr)
             log_error("process", "mysql: commit failed: %s", err);
         proc_db_close(pr);
         if (proc_stop_flag) {
-            log_error("process", "stopping with an uncommitted batch of "
-                      "%ld messages; they will be read again", pr->batch_msgs);
+            log_error("process",
+                      "stopping with an uncommitted batch of "
+                      "%ld messages; they will be read again",
+                      pr->batch_msgs);
             proc_discard(pr);
             return -1;
         }
-        log_warn("process", "mysql: commit failed (%s); retry %d in %d ms",
-                 err, attempt, backoff_ms);
+        log_warn("process", "mysql: commit failed (%s); retry %d in %d ms", err,
+                 attempt, backoff_ms);
         usleep((useconds_t)backoff_ms * 1000);
         backoff_ms = backoff_ms >= 5000 ? 5000 : backoff_ms * 2;
     }

@@ -50,8 +50,8 @@ static int64_t proc_part_start(struct proc *pr, int32_t p)
     if (stored > lo) {
         /* Replay what arrived within the window before the stored offset:
          * those events fill the window again but are not tallied. */
-        at = proc_offset_at(pr, p,
-                            proc_now_ms() - pr->o->dedup_window_s * 1000);
+        at =
+            proc_offset_at(pr, p, proc_now_ms() - pr->o->dedup_window_s * 1000);
         if (at >= 0 && at < start)
             start = at > lo ? at : lo;
     }
@@ -62,9 +62,10 @@ static int64_t proc_part_start(struct proc *pr, int32_t p)
     pp->dirty = 0;
     if (p >= pr->nparts)
         pr->nparts = p + 1;
-    log_info("process", "partition %d: resuming at offset %lld (replaying "
-             "%lld for the dedup window, high watermark %lld)", p,
-             (long long)pp->replay_to, (long long)(pp->replay_to - start),
+    log_info("process",
+             "partition %d: resuming at offset %lld (replaying "
+             "%lld for the dedup window, high watermark %lld)",
+             p, (long long)pp->replay_to, (long long)(pp->replay_to - start),
              (long long)hi);
     return start;
 }
@@ -88,7 +89,7 @@ int proc_on_rebalance(void *ctx, int assigned,
         /* Still ours until we return: commit what was read. */
         if (proc_commit(pr) < 0)
             log_warn("process", "revoked with an uncommitted batch; the "
-                     "next owner reads it again");
+                                "next owner reads it again");
         for (int i = 0; i < parts->cnt; i++)
             if (parts->elems[i].partition < PROC_MAX_PARTS)
                 proc_drop_part(pr, parts->elems[i].partition);
@@ -99,8 +100,8 @@ int proc_on_rebalance(void *ctx, int assigned,
         int64_t start;
 
         if (p >= PROC_MAX_PARTS) {
-            log_error("process", "partition %d is beyond the %d supported",
-                      p, PROC_MAX_PARTS);
+            log_error("process", "partition %d is beyond the %d supported", p,
+                      PROC_MAX_PARTS);
             return -1;
         }
         start = proc_part_start(pr, p);

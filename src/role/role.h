@@ -9,5 +9,10 @@ int role_schema_main(int argc, char **argv);
 int role_dims_main(int argc, char **argv);
 int role_process_main(int argc, char **argv);
 int role_import_main(int argc, char **argv);
+int role_collect_main(int argc, char **argv);
+int role_simulate_main(int argc, char **argv);
+int role_serve_main(int argc, char **argv);
+int role_archive_main(int argc, char **argv);
+int role_lake_main(int argc, char **argv);
 
 #endif

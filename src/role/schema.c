@@ -43,8 +43,7 @@ static int schema_kafka_apply(const struct config *cfg,
     if (kafka_topic_ensure(cfg->kafka, cfg->kafka_props, cfg->n_kafka_props,
                            cfg->topic, (int)o->partitions, err, errlen) ||
         kafka_topic_ensure(cfg->kafka, cfg->kafka_props, cfg->n_kafka_props,
-                           rejected, (int)o->rejected_partitions, err,
-                           errlen))
+                           rejected, (int)o->rejected_partitions, err, errlen))
         return -1;
     log_info("schema", "kafka: topics %s (%lld partitions) and %s ready",
              cfg->topic, o->partitions, rejected);
@@ -79,13 +78,13 @@ int role_schema_main(int argc, char **argv)
         goto out;
     }
     rc = 1;
-    if (schema_wants(&o, "mysql") && schema_mysql_apply(&cfg, err,
-                                                        sizeof(err))) {
+    if (schema_wants(&o, "mysql") &&
+        schema_mysql_apply(&cfg, err, sizeof(err))) {
         log_error("schema", "mysql %s: %s", cfg.mysql, err);
         goto out;
     }
-    if (schema_wants(&o, "kafka") && schema_kafka_apply(&cfg, &o, err,
-                                                        sizeof(err))) {
+    if (schema_wants(&o, "kafka") &&
+        schema_kafka_apply(&cfg, &o, err, sizeof(err))) {
         log_error("schema", "kafka %s: %s", cfg.kafka, err);
         goto out;
     }

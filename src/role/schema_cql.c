@@ -17,10 +17,6 @@
 #define AGREE_POLL_MS 200
 #define VERSION_MAX 63 /* versions are bits of a uint64_t */
 
-/* Replication of a new keyspace: one copy, as on the local stack. */
-static const char replication[] =
-    "{'class': 'SimpleStrategy', 'replication_factor': 1}";
-
 /* One migration: statements run in order, each safe to run again, where
  * {ks} stands for the quoted keyspace name. */
 struct schema_migration {
@@ -58,8 +54,7 @@ static const struct schema_migration migrations[] = {
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 /* Writes tmpl into out with each {ks} replaced by "ks". */
-static int schema_cql_expand(const char *tmpl, const char *ks,
-                             struct buf *out)
+static int schema_cql_expand(const char *tmpl, const char *ks, struct buf *out)
 {
     const char *p = tmpl, *hit;
 
@@ -117,12 +112,12 @@ static int schema_cql_versions(struct cql_client *cl, int *same, char *err,
     if (c == NULL)
         return -1;
     s1 = cql_conn_send_query(
-        c, "SELECT schema_version FROM system.local WHERE key = 'local'",
-        NULL, err, errlen);
+        c, "SELECT schema_version FROM system.local WHERE key = 'local'", NULL,
+        err, errlen);
     if (s1 < 0 || cql_conn_wait(c, s1, &local, err, errlen) != CQL_OK)
         goto out;
-    s2 = cql_conn_send_query(c, "SELECT schema_version FROM system.peers",
-                             NULL, err, errlen);
+    s2 = cql_conn_send_query(c, "SELECT schema_version FROM system.peers", NULL,
+                             err, errlen);
     if (s2 < 0 || cql_conn_wait(c, s2, &peers, err, errlen) != CQL_OK)
         goto out;
     *same = local.nrows == 1;
@@ -175,8 +170,8 @@ static int schema_cql_applied(struct cql_client *cl, const char *ks,
     *applied = 0;
     cql_result_init(&res);
     buf_init(&q, 1024);
-    if (schema_cql_expand("SELECT version FROM {ks}.schema_version", ks,
-                          &q) != 0 ||
+    if (schema_cql_expand("SELECT version FROM {ks}.schema_version", ks, &q) !=
+            0 ||
         cql_client_query(cl, q.data, NULL, &res, err, errlen) != CQL_OK)
         goto out;
     for (size_t i = 0; i < res.nrows; i++) {
@@ -197,8 +192,8 @@ static int schema_cql_record(struct cql_client *cl, const char *ks,
 {
     struct cql_value v[2] = {cql_value_int(m->version),
                              cql_value_text(m->what, strlen(m->what))};
-    struct cql_params p = {.consistency = CQL_LOCAL_QUORUM, .values = v,
-                           .nvalues = 2};
+    struct cql_params p = {
+        .consistency = CQL_LOCAL_QUORUM, .values = v, .nvalues = 2};
     struct buf q;
     int rc = -1;
 
@@ -225,20 +220,21 @@ static int schema_cql_migrate(struct cql_client *cl, const char *ks,
     if (schema_cql_agree(cl, err, errlen) != 0 ||
         schema_cql_record(cl, ks, m, err, errlen) != 0)
         return -1;
-    log_info("schema", "cassandra: keyspace %s: migration %d (%s) applied",
-             ks, m->version, m->what);
+    log_info("schema", "cassandra: keyspace %s: migration %d (%s) applied", ks,
+             m->version, m->what);
     return 0;
 }
 
 /* The keyspace and the table of applied versions, both if missing. */
-static int schema_cql_base(struct cql_client *cl, const char *ks, char *err,
-                           size_t errlen)
+static int schema_cql_base(struct cql_client *cl, const char *ks, int rf,
+                           char *err, size_t errlen)
 {
     char q[256];
 
     snprintf(q, sizeof(q),
-             "CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = %s",
-             replication);
+             "CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = "
+             "{'class': 'SimpleStrategy', 'replication_factor': %d}",
+             rf);
     if (schema_cql_run(cl, q, ks, err, errlen) != 0 ||
         schema_cql_run(cl,
                        "CREATE TABLE IF NOT EXISTS {ks}.schema_version ("
@@ -249,13 +245,6 @@ static int schema_cql_base(struct cql_client *cl, const char *ks, char *err,
     return schema_cql_agree(cl, err, errlen);
 }
 
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? v : def;
-}
-
 int schema_cql_apply(const struct config *cfg, char *err, size_t errlen)
 {
     struct cql_settings st = {.contact_points = cfg->cassandra};
@@ -263,16 +252,19 @@ int schema_cql_apply(const struct config *cfg, char *err, size_t errlen)
     uint64_t applied = 0;
     int rc = -1, ran = 0;
 
-    /* Until the config table has them: the names stack/stack.sh uses. */
-    st.user = env_or("ADTALLY_CASSANDRA_USER", "cassandra");
-    st.password = env_or("ADTALLY_CASSANDRA_PASSWORD", "cassandra");
+    st.user = cfg->cassandra_user;
+    st.password = cfg->cassandra_password;
     if (!cql_name_valid(cfg->keyspace)) {
-        snprintf(err, errlen, "keyspace '%s': use 1 to 48 letters, digits "
-                              "or underscores", cfg->keyspace);
+        snprintf(err, errlen,
+                 "keyspace '%s': use 1 to 48 letters, digits "
+                 "or underscores",
+                 cfg->keyspace);
         return -1;
     }
     cl = cql_client_create(&st, err, errlen);
-    if (cl == NULL || schema_cql_base(cl, cfg->keyspace, err, errlen) != 0 ||
+    if (cl == NULL ||
+        schema_cql_base(cl, cfg->keyspace, (int)cfg->lake_replication, err,
+                        errlen) != 0 ||
         schema_cql_applied(cl, cfg->keyspace, &applied, err, errlen) != 0)
         goto out;
     for (size_t i = 0; i < NMIGRATIONS; i++) {

@@ -99,8 +99,7 @@ static int schema_row_max(void *ctx, int ncols, char **vals)
 }
 
 /* Creates the database when missing and connects to it. */
-static struct db *schema_mysql_open(const char *url, char *err,
-                                    size_t errlen)
+static struct db *schema_mysql_open(const char *url, char *err, size_t errlen)
 {
     struct db_url u;
     struct db *db;
@@ -112,11 +111,13 @@ static struct db *schema_mysql_open(const char *url, char *err,
         snprintf(err, errlen, "the mysql URL names no database");
         return NULL;
     }
-    if (strspn(u.database, "abcdefghijklmnopqrstuvwxyz"
-                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-        strlen(u.database)) {
-        snprintf(err, errlen, "database name '%s': only letters, digits "
-                 "and _ are allowed", u.database);
+    if (strspn(u.database,
+               "abcdefghijklmnopqrstuvwxyz"
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(u.database)) {
+        snprintf(err, errlen,
+                 "database name '%s': only letters, digits "
+                 "and _ are allowed",
+                 u.database);
         return NULL;
     }
     db = db_connect(&u, 0, 5, err, errlen);
@@ -168,13 +169,16 @@ int schema_mysql_apply(const struct config *cfg, char *err, size_t errlen)
                 " applied_at DATETIME(3) NOT NULL) ENGINE=InnoDB",
                 err, errlen) != 0)
         goto out;
-    if (db_query(db, "SELECT COALESCE(MAX(version), 0) FROM "
-                     "schema_migrations",
+    if (db_query(db,
+                 "SELECT COALESCE(MAX(version), 0) FROM "
+                 "schema_migrations",
                  NULL, 0, schema_row_max, &have, err, errlen) < 0)
         goto out;
     if (have > NMIGRATIONS) {
-        snprintf(err, errlen, "mysql schema is at version %d, newer than "
-                 "this adtally (%d)", have, NMIGRATIONS);
+        snprintf(err, errlen,
+                 "mysql schema is at version %d, newer than "
+                 "this adtally (%d)",
+                 have, NMIGRATIONS);
         goto out;
     }
     for (int v = have + 1; v <= NMIGRATIONS; v++) {

@@ -23,6 +23,12 @@ static const struct cfg_opt common_opts[] = {
      "Cassandra contact points host:port[,host:port]"},
     {"keyspace", CFG_STR, "adtally", 0, 0, COMMON(keyspace),
      "Cassandra keyspace of the raw lake"},
+    {"cassandra-user", CFG_STR, "cassandra", 0, 0, COMMON(cassandra_user),
+     "Cassandra user (PasswordAuthenticator)"},
+    {"cassandra-password", CFG_STR, "cassandra", 0, 0,
+     COMMON(cassandra_password), "Cassandra password (never logged)"},
+    {"lake-replication", CFG_INT, "1", 1, 15, COMMON(lake_replication),
+     "replication factor of the keyspace when schema apply creates it"},
     {"tz", CFG_STR, "UTC", 0, 0, COMMON(tz),
      "reporting time zone of dates/hours (IANA name)"},
     {"config", CFG_STR, NULL, 0, 0, COMMON(config),
@@ -142,8 +148,7 @@ static int cfg_set(struct cfg_ctx *ctx, const char *name, size_t n,
         return cfg_add_kafka(ctx->cfg, name + 6, n - 6, val);
     i = cfg_find(ctx, name, n);
     if (i < 0) {
-        log_error("config", "%s: unknown setting '%.*s'", where, (int)n,
-                  name);
+        log_error("config", "%s: unknown setting '%.*s'", where, (int)n, name);
         return -1;
     }
     ctx->vals[i].text = cfg_keep(ctx->cfg, val, strlen(val));
@@ -200,8 +205,7 @@ static void cfg_env_name(const char *name, char *out, size_t n)
     size_t j = (size_t)snprintf(out, n, "ADTALLY_");
 
     for (; *name && j + 1 < n; name++)
-        out[j++] = *name == '-' || *name == '.' ? '_'
-                                                : (char)toupper(*name);
+        out[j++] = *name == '-' || *name == '.' ? '_' : (char)toupper(*name);
     out[j] = '\0';
 }
 
@@ -299,8 +303,7 @@ static int cfg_store(const struct cfg_opt *o, void *base,
     if (o->type == CFG_BOOL) {
         if (cfg_parse_bool(v->text, (int *)p) == 0)
             return 0;
-        log_error("config", "%s: '%s' is not true or false", v->where,
-                  v->text);
+        log_error("config", "%s: '%s' is not true or false", v->where, v->text);
         return -1;
     }
     errno = 0;
@@ -332,8 +335,8 @@ static void cfg_help_table(const struct cfg_opt *t)
                  t->type == CFG_BOOL ? "" : " V");
         cfg_env_name(t->name, env, sizeof(env));
         printf("  %-24s %s\n", flag, t->help);
-        printf("  %-24s env %s%s%s\n", "", env,
-               t->def ? ", default " : "", t->def ? t->def : "");
+        printf("  %-24s env %s%s%s\n", "", env, t->def ? ", default " : "",
+               t->def ? t->def : "");
     }
 }
 
@@ -378,8 +381,11 @@ int config_load(struct config *cfg, const struct cfg_role *role,
                 const struct cfg_opt *opts, void *settings, int argc,
                 char **argv)
 {
-    struct cfg_ctx ctx = {cfg, {common_opts, opts}, {cfg, settings},
-                          {cfg_count(common_opts), cfg_count(opts)}, NULL};
+    struct cfg_ctx ctx = {cfg,
+                          {common_opts, opts},
+                          {cfg, settings},
+                          {cfg_count(common_opts), cfg_count(opts)},
+                          NULL};
     size_t total = ctx.counts[0] + ctx.counts[1];
     const char *file;
     enum log_level lvl;
@@ -398,8 +404,8 @@ int config_load(struct config *cfg, const struct cfg_role *role,
         const struct cfg_opt *o = cfg_opt_at(&ctx, i, &base);
 
         ctx.vals[i].text = o->def;
-        snprintf(ctx.vals[i].where, sizeof(ctx.vals[i].where),
-                 "default of %s", o->name);
+        snprintf(ctx.vals[i].where, sizeof(ctx.vals[i].where), "default of %s",
+                 o->name);
     }
     file = cfg_file_path(argc, argv);
     if (file && cfg_read_file(&ctx, file) != 0)
@@ -415,8 +421,10 @@ int config_load(struct config *cfg, const struct cfg_role *role,
             goto out;
     }
     if (log_level_parse(cfg->log_level, &lvl) != 0) {
-        log_error("config", "log-level: '%s' is not debug, info, warn or "
-                  "error", cfg->log_level);
+        log_error("config",
+                  "log-level: '%s' is not debug, info, warn or "
+                  "error",
+                  cfg->log_level);
         goto out;
     }
     log_set_level(lvl);

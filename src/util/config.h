@@ -19,7 +19,10 @@ struct cfg_opt {
     const char *help;
 };
 
-#define CFG_END {NULL, CFG_STR, NULL, 0, 0, 0, NULL}
+#define CFG_END                                                                \
+    {                                                                          \
+        NULL, CFG_STR, NULL, 0, 0, 0, NULL                                     \
+    }
 
 struct cfg_kv {
     char *key; /* without the "kafka." prefix */
@@ -33,6 +36,9 @@ struct config {
     const char *mysql;
     const char *cassandra;
     const char *keyspace;
+    const char *cassandra_user;
+    const char *cassandra_password;
+    long long lake_replication;
     const char *tz;
     const char *config;
     const char *log_level;

@@ -16,10 +16,10 @@ int log_enabled(enum log_level lvl);
 void log_write(enum log_level lvl, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define log_debug(comp, ...)                                                 \
-    do {                                                                     \
-        if (log_enabled(LOG_DEBUG))                                          \
-            log_write(LOG_DEBUG, comp, __VA_ARGS__);                         \
+#define log_debug(comp, ...)                                                   \
+    do {                                                                       \
+        if (log_enabled(LOG_DEBUG))                                            \
+            log_write(LOG_DEBUG, comp, __VA_ARGS__);                           \
     } while (0)
 #define log_info(comp, ...) log_write(LOG_INFO, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_write(LOG_WARN, comp, __VA_ARGS__)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/cql.h"
@@ -27,15 +28,15 @@ static void hex_dump(const char *what, const void *p, size_t n)
 }
 
 /* Checks that b holds exactly the n bytes of want, dumping both if not. */
-#define CHECK_BYTES(b, want, n)                                              \
-    do {                                                                     \
-        size_t n_ = (n);                                                     \
-        CHECK_INT((b)->len, n_);                                             \
-        if ((b)->len != n_ || memcmp((b)->data, (want), n_) != 0) {          \
-            CHECK_MEM((b)->data, (want), (b)->len < n_ ? (b)->len : n_);     \
-            hex_dump("got ", (b)->data, (b)->len);                           \
-            hex_dump("want", (want), n_);                                    \
-        }                                                                    \
+#define CHECK_BYTES(b, want, n)                                                \
+    do {                                                                       \
+        size_t n_ = (n);                                                       \
+        CHECK_INT((b)->len, n_);                                               \
+        if ((b)->len != n_ || memcmp((b)->data, (want), n_) != 0) {            \
+            CHECK_MEM((b)->data, (want), (b)->len < n_ ? (b)->len : n_);       \
+            hex_dump("got ", (b)->data, (b)->len);                             \
+            hex_dump("want", (want), n_);                                      \
+        }                                                                      \
     } while (0)
 
 /* ---- Request frames ---- */
@@ -174,7 +175,8 @@ static void execute_with_null_and_unset(void)
     static const uint8_t id[] = {0xde, 0xad, 0xbe, 0xef};
     struct cql_value v[3] = {cql_value_null(), cql_value_unset(),
                              cql_value_text("", 0)};
-    struct cql_params p = {.consistency = CQL_QUORUM, .values = v, .nvalues = 3};
+    struct cql_params p = {
+        .consistency = CQL_QUORUM, .values = v, .nvalues = 3};
     struct buf b;
 
     buf_init(&b, 0);
@@ -224,8 +226,7 @@ static void batch_with_query_string(void)
     struct buf b;
 
     buf_init(&b, 0);
-    CHECK_INT(cql_encode_batch(&b, 0, CQL_BATCH_LOGGED, &it, 1, NULL),
-              CQL_OK);
+    CHECK_INT(cql_encode_batch(&b, 0, CQL_BATCH_LOGGED, &it, 1, NULL), CQL_OK);
     CHECK_BYTES(&b, want, sizeof(want) - 1);
     buf_free(&b);
 }
@@ -234,8 +235,8 @@ static void encoder_over_cap_leaves_buffer(void)
 {
     static struct cql_value v[70000];
     struct buf b;
-    struct cql_params p = {.consistency = CQL_ONE, .values = v,
-                           .nvalues = 70000};
+    struct cql_params p = {
+        .consistency = CQL_ONE, .values = v, .nvalues = 70000};
 
     for (size_t i = 0; i < 70000; i++)
         v[i] = cql_value_null();
@@ -347,25 +348,25 @@ static void varint_edges(void)
     CHECK_VARINT(INT64_MAX, "\x7f\xff\xff\xff\xff\xff\xff\xff");
     CHECK_VARINT(INT64_MIN, "\x80\x00\x00\x00\x00\x00\x00\x00");
     /* Redundant sign bytes are accepted; values past 64 bits are not. */
-    CHECK_INT(cql_varint_decode(LIT("\x00\x00\x00\x00\x00\x00\x00\x00\x05"),
-                                &v),
-              CQL_OK);
+    CHECK_INT(
+        cql_varint_decode(LIT("\x00\x00\x00\x00\x00\x00\x00\x00\x05"), &v),
+        CQL_OK);
     CHECK_INT(v, 5);
-    CHECK_INT(cql_varint_decode(LIT("\xff\xff\x80\x00\x00\x00\x00\x00\x00\x00"),
-                                &v),
-              CQL_OK);
+    CHECK_INT(
+        cql_varint_decode(LIT("\xff\xff\x80\x00\x00\x00\x00\x00\x00\x00"), &v),
+        CQL_OK);
     CHECK_INT(v, INT64_MIN);
-    CHECK_INT(cql_varint_decode(LIT("\x00\x80\x00\x00\x00\x00\x00\x00\x00"),
-                                &v),
-              CQL_ERR_RANGE);
-    CHECK_INT(cql_varint_decode(LIT("\x01\x00\x00\x00\x00\x00\x00\x00\x00"),
-                                &v),
-              CQL_ERR_RANGE);
+    CHECK_INT(
+        cql_varint_decode(LIT("\x00\x80\x00\x00\x00\x00\x00\x00\x00"), &v),
+        CQL_ERR_RANGE);
+    CHECK_INT(
+        cql_varint_decode(LIT("\x01\x00\x00\x00\x00\x00\x00\x00\x00"), &v),
+        CQL_ERR_RANGE);
     CHECK_INT(cql_varint_decode((const uint8_t *)"", 0, &v), CQL_ERR_NULL);
 }
 
-static void check_decimal_text(const char *in, int64_t unscaled,
-                               int32_t scale, const char *out)
+static void check_decimal_text(const char *in, int64_t unscaled, int32_t scale,
+                               const char *out)
 {
     struct cql_decimal d = {0, 0};
     char text[64];
@@ -419,30 +420,29 @@ static void header_decode(void)
 {
     struct cql_header h;
 
-    CHECK_INT(cql_header_decode(&h, LIT("\x84\x08\xff\xff\x0c\x00\x00\x01\x00"),
-                                0),
-              CQL_OK);
+    CHECK_INT(
+        cql_header_decode(&h, LIT("\x84\x08\xff\xff\x0c\x00\x00\x01\x00"), 0),
+        CQL_OK);
     CHECK_INT(h.version, 0x84);
     CHECK_INT(h.flags, CQL_FLAG_WARNING);
     CHECK_INT(h.stream, -1);
     CHECK_INT(h.opcode, CQL_OP_EVENT);
     CHECK_INT(h.length, 256);
     /* A request version, a compressed body, short input, over the cap. */
-    CHECK_INT(cql_header_decode(&h, LIT("\x04\x00\x00\x00\x02\x00\x00\x00\x00"),
-                                0),
+    CHECK_INT(
+        cql_header_decode(&h, LIT("\x04\x00\x00\x00\x02\x00\x00\x00\x00"), 0),
+        CQL_ERR_PROTO);
+    CHECK_INT(
+        cql_header_decode(&h, LIT("\x84\x01\x00\x00\x02\x00\x00\x00\x00"), 0),
+        CQL_ERR_PROTO);
+    CHECK_INT(cql_header_decode(&h, LIT("\x84\x00\x00\x00\x02\x00\x00\x00"), 0),
               CQL_ERR_PROTO);
-    CHECK_INT(cql_header_decode(&h, LIT("\x84\x01\x00\x00\x02\x00\x00\x00\x00"),
-                                0),
-              CQL_ERR_PROTO);
-    CHECK_INT(cql_header_decode(&h, LIT("\x84\x00\x00\x00\x02\x00\x00\x00"),
-                                0),
-              CQL_ERR_PROTO);
-    CHECK_INT(cql_header_decode(&h, LIT("\x84\x00\x00\x00\x08\x00\x00\x01\x01"),
-                                256),
-              CQL_ERR_LIMIT);
-    CHECK_INT(cql_header_decode(&h, LIT("\x84\x00\x00\x00\x08\x10\x00\x00\x01"),
-                                0),
-              CQL_ERR_LIMIT);
+    CHECK_INT(
+        cql_header_decode(&h, LIT("\x84\x00\x00\x00\x08\x00\x00\x01\x01"), 256),
+        CQL_ERR_LIMIT);
+    CHECK_INT(
+        cql_header_decode(&h, LIT("\x84\x00\x00\x00\x08\x10\x00\x00\x01"), 0),
+        CQL_ERR_LIMIT);
 }
 
 static void frame_with_warning_and_tracing(void)
@@ -465,11 +465,10 @@ static void frame_with_warning_and_tracing(void)
     CHECK_INT(f.h.opcode, CQL_OP_READY);
     CHECK_INT(f.len, 0);
     /* A body one byte short, and one byte too long. */
-    CHECK_INT(cql_frame_decode(&f, (const uint8_t *)warned, sizeof(warned) - 2,
-                               0),
-              CQL_ERR_PROTO);
-    CHECK_INT(cql_frame_decode(&f, (const uint8_t *)warned, sizeof(warned),
-                               0),
+    CHECK_INT(
+        cql_frame_decode(&f, (const uint8_t *)warned, sizeof(warned) - 2, 0),
+        CQL_ERR_PROTO);
+    CHECK_INT(cql_frame_decode(&f, (const uint8_t *)warned, sizeof(warned), 0),
               CQL_ERR_PROTO);
 }
 
@@ -546,8 +545,9 @@ static void error_already_exists_and_unprepared(void)
 
 static void authenticate_and_tokens(void)
 {
-    static const char auth[] = "\x00\x2f"
-                               "org.apache.cassandra.auth.PasswordAuthenticator";
+    static const char auth[] =
+        "\x00\x2f"
+        "org.apache.cassandra.auth.PasswordAuthenticator";
     struct cql_str s;
 
     CHECK_INT(cql_authenticate_decode(&s, LIT(auth)), CQL_OK);
@@ -791,8 +791,7 @@ static void void_keyspace_and_schema_change(void)
                                           "DROPPED\x00\x08KEYSPACE\x00\x01k")),
               CQL_OK);
     CHECK_INT(res.name.n, 0);
-    CHECK_INT(cql_result_decode(&res, LIT("\x00\x00\x00\x06")),
-              CQL_ERR_PROTO);
+    CHECK_INT(cql_result_decode(&res, LIT("\x00\x00\x00\x06")), CQL_ERR_PROTO);
 }
 
 /* Every proper prefix of a valid message must be refused; each is copied
@@ -881,9 +880,10 @@ static void nested_types_depth_capped(void)
     for (int depth = 8; depth <= 9; depth++) {
         size_t n = 0;
 
-        memcpy(body + n, "\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x01"
-                         "\x00\x00\x00\x00\x00\x01"
-                         "a",
+        memcpy(body + n,
+               "\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x01"
+               "\x00\x00\x00\x00\x00\x01"
+               "a",
                19);
         n += 19;
         for (int i = 0; i < depth; i++, n += 2)
@@ -903,8 +903,8 @@ static void contact_points_parsed(void)
     static const char *const good[] = {"127.0.0.1:9042",
                                        " 10.0.0.1 , 10.0.0.2:9043 ,",
                                        "[::1]:9042", "::1", "cass-1"};
-    static const char *const bad[] = {"", " , ", "h:0", "h:65536", "h:x",
-                                      "[::1", "[::1]x", "h:"};
+    static const char *const bad[] = {"",    " , ",  "h:0",    "h:65536",
+                                      "h:x", "[::1", "[::1]x", "h:"};
     char err[256];
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -972,8 +972,14 @@ static int peer_read(int fd, int *stream, uint8_t **body, size_t *n)
 static void peer_send(int fd, int stream, uint8_t op, const void *body,
                       size_t n)
 {
-    uint8_t h[9] = {0x84, 0, (uint8_t)(stream >> 8), (uint8_t)stream, op,
-                    (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+    uint8_t h[9] = {0x84,
+                    0,
+                    (uint8_t)(stream >> 8),
+                    (uint8_t)stream,
+                    op,
+                    (uint8_t)(n >> 24),
+                    (uint8_t)(n >> 16),
+                    (uint8_t)(n >> 8),
                     (uint8_t)n};
 
     if (write(fd, h, 9) != 9 || (n && write(fd, body, n) != (ssize_t)n))
@@ -1045,8 +1051,9 @@ static const struct cql_settings fast = {.connect_timeout_ms = 2000,
 /* A rows body without metadata: one int column, one row holding v. */
 static void rows_of_int(uint8_t out[24], int32_t v)
 {
-    memcpy(out, "\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x01"
-                "\x00\x00\x00\x01\x00\x00\x00\x04",
+    memcpy(out,
+           "\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x01"
+           "\x00\x00\x00\x01\x00\x00\x00\x04",
            20);
     out[20] = (uint8_t)(v >> 24);
     out[21] = (uint8_t)(v >> 16);
@@ -1110,8 +1117,8 @@ static int script_unprepared(struct peer *p)
     s1 = peer_expect(fd, CQL_OP_EXECUTE, &b1, &n1);
     if (n1 < 4 || memcmp(b1, "\x00\x02ol", 4) != 0)
         return 1;
-    peer_send(fd, s1, CQL_OP_ERROR,
-              "\x00\x00\x25\x00\x00\x04gone\x00\x02ol", 14);
+    peer_send(fd, s1, CQL_OP_ERROR, "\x00\x00\x25\x00\x00\x04gone\x00\x02ol",
+              14);
     s2 = peer_expect(fd, CQL_OP_PREPARE, &b2, &n2);
     if (n2 != 12 || memcmp(b2 + 4, "INSERT x", 8) != 0)
         return 2;
@@ -1134,8 +1141,8 @@ static void execute_reprepares_when_unprepared(void)
     struct cql_conn *c = NULL;
     struct cql_prepared *ps = calloc(1, sizeof(*ps));
     struct cql_value v = cql_value_int(77);
-    struct cql_params prm = {.consistency = CQL_ONE, .values = &v,
-                             .nvalues = 1};
+    struct cql_params prm = {
+        .consistency = CQL_ONE, .values = &v, .nvalues = 1};
     char err[256];
     int s;
 
@@ -1161,8 +1168,9 @@ static int script_bad_login(struct peer *p)
     static const char refused[] =
         "\x00\x00\x01\x00\x00\x39"
         "Provided username cassandra and/or password are incorrect";
-    static const char auth[] = "\x00\x2f"
-                               "org.apache.cassandra.auth.PasswordAuthenticator";
+    static const char auth[] =
+        "\x00\x2f"
+        "org.apache.cassandra.auth.PasswordAuthenticator";
     int fd = accept(p->lfd, NULL, NULL), s;
     uint8_t *body;
     size_t n;
@@ -1171,8 +1179,10 @@ static int script_bad_login(struct peer *p)
     free(body);
     peer_send(fd, s, CQL_OP_AUTHENTICATE, auth, sizeof(auth) - 1);
     s = peer_expect(fd, CQL_OP_AUTH_RESPONSE, &body, &n);
-    if (n != 4 + 18 || memcmp(body, "\x00\x00\x00\x12\x00"
-                                    "cassandra\x00wrong!!", 22) != 0)
+    if (n != 4 + 18 || memcmp(body,
+                              "\x00\x00\x00\x12\x00"
+                              "cassandra\x00wrong!!",
+                              22) != 0)
         return 1;
     free(body);
     peer_send(fd, s, CQL_OP_ERROR, refused, sizeof(refused) - 1);
@@ -1246,6 +1256,59 @@ static void timeout_then_late_answer_dropped(void)
     CHECK_INT(peer_finish(&p), 0);
 }
 
+/* Takes requests and answers none of them until the client goes away. */
+static int script_silent(struct peer *p)
+{
+    int fd = peer_accept_ready(p), stream;
+    uint8_t *body = NULL;
+    size_t n;
+
+    while (peer_read(fd, &stream, &body, &n) >= 0) {
+        free(body);
+        body = NULL;
+    }
+    free(body);
+    return 0;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Requests sent together time out together: each one's time runs from
+ * its send, so waiting for a pipeline of them takes one time-out, not
+ * one per request. */
+static void pipelined_timeouts_run_from_send(void)
+{
+    struct cql_settings st = fast;
+    struct cql_conn *c = NULL;
+    struct peer p;
+    char err[256];
+    int s[6];
+    long long t0, took;
+
+    st.request_timeout_ms = 300;
+    peer_start(&p, script_silent);
+    CHECK_INT(cql_conn_open(&c, "127.0.0.1", p.port, &st, err, sizeof(err)),
+              CQL_OK);
+    for (int i = 0; i < 6 && c; i++)
+        s[i] = cql_conn_send_query(c, "Q", NULL, err, sizeof(err));
+    t0 = mono_ms();
+    for (int i = 0; i < 6 && c; i++)
+        CHECK_INT(cql_conn_wait(c, s[i], NULL, err, sizeof(err)),
+                  CQL_ERR_TIMEOUT);
+    took = mono_ms() - t0;
+    if (took >= 600)
+        printf("  six waits took %lld ms, one time-out is 300 ms\n", took);
+    CHECK(took < 600);
+    cql_conn_close(c);
+    CHECK_INT(peer_finish(&p), 0);
+}
+
 static int script_restart(struct peer *p)
 {
     int fd = peer_accept_ready(p), s;
@@ -1255,7 +1318,7 @@ static int script_restart(struct peer *p)
     s = peer_expect(fd, CQL_OP_QUERY, &body, &n);
     free(body);
     peer_send(fd, s, CQL_OP_RESULT, "\x00\x00\x00\x01", 4);
-    close(fd); /* the server goes away ... */
+    close(fd);                 /* the server goes away ... */
     fd = peer_accept_ready(p); /* ... and comes back */
     s = peer_expect(fd, CQL_OP_QUERY, &body, &n);
     free(body);
@@ -1276,13 +1339,11 @@ static void client_reconnects_after_loss(void)
     st.contact_points = hosts;
     cl = cql_client_create(&st, err, sizeof(err));
     CHECK(cl != NULL);
-    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)),
-              CQL_OK);
+    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)), CQL_OK);
     CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)),
               CQL_ERR_IO);
     CHECK(strstr(err, "connection lost") != NULL);
-    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)),
-              CQL_OK);
+    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)), CQL_OK);
     cql_client_destroy(cl);
     CHECK_INT(peer_finish(&p), 0);
 }
@@ -1336,6 +1397,34 @@ static int script_one_query(struct peer *p)
     return 0;
 }
 
+static int script_v3_server(struct peer *p)
+{
+    static const uint8_t v3_error[] = {0x83, 0, 0, 0, 0, 0, 0, 0, 0};
+    int fd = accept(p->lfd, NULL, NULL);
+    uint8_t *body;
+    size_t n;
+
+    peer_expect(fd, CQL_OP_STARTUP, &body, &n);
+    free(body);
+    if (write(fd, v3_error, sizeof(v3_error)) != (ssize_t)sizeof(v3_error))
+        return 1;
+    return 0;
+}
+
+static void older_protocol_server_named(void)
+{
+    struct cql_conn *c = NULL;
+    struct peer p;
+    char err[256];
+
+    peer_start(&p, script_v3_server);
+    CHECK_INT(cql_conn_open(&c, "127.0.0.1", p.port, &fast, err, sizeof(err)),
+              CQL_ERR_IO);
+    CHECK_STR(strstr(err, "speaks protocol v3, not v4") ? "found" : err,
+              "found");
+    CHECK_INT(peer_finish(&p), 0);
+}
+
 /* A port nobody listens on: bound, then closed. */
 static void dead_port(char out[8])
 {
@@ -1363,8 +1452,7 @@ static void pool_skips_dead_contact_point(void)
     snprintf(hosts, sizeof(hosts), "127.0.0.1:%s,127.0.0.1:%s", dead, p.port);
     st.contact_points = hosts;
     cl = cql_client_create(&st, err, sizeof(err));
-    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)),
-              CQL_OK);
+    CHECK_INT(cql_client_query(cl, "Q", NULL, NULL, err, sizeof(err)), CQL_OK);
     cql_client_destroy(cl);
     CHECK_INT(peer_finish(&p), 0);
     snprintf(hosts, sizeof(hosts), "127.0.0.1:%s", dead);
@@ -1414,8 +1502,10 @@ int main(void)
     RUN(execute_reprepares_when_unprepared);
     RUN(bad_login_reports_server_text);
     RUN(timeout_then_late_answer_dropped);
+    RUN(pipelined_timeouts_run_from_send);
     RUN(client_reconnects_after_loss);
     RUN(oversize_answer_refused);
+    RUN(older_protocol_server_named);
     RUN(pool_skips_dead_contact_point);
     return TEST_DONE();
 }

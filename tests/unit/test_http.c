@@ -102,8 +102,7 @@ static void connection_options_decide_keep_alive(void)
     CHECK_INT(h.keep_alive, 0);
     parse("GET / HTTP/1.0\r\n\r\n", &h, &status);
     CHECK_INT(h.keep_alive, 0);
-    parse("GET / HTTP/1.0\r\nConnection: x, keep-alive\r\n\r\n", &h,
-          &status);
+    parse("GET / HTTP/1.0\r\nConnection: x, keep-alive\r\n\r\n", &h, &status);
     CHECK_INT(h.keep_alive, 1);
     CHECK_INT(h.version, 10);
     parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", &h,
@@ -192,8 +191,10 @@ static void body_caps_and_framing(void)
     char req[256];
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        snprintf(req, sizeof(req), "POST /events HTTP/1.1\r\nHost: a\r\n%s"
-                 "\r\n", t[i].cl);
+        snprintf(req, sizeof(req),
+                 "POST /events HTTP/1.1\r\nHost: a\r\n%s"
+                 "\r\n",
+                 t[i].cl);
         int got = refusal(req);
         if (got != t[i].status)
             printf("  case %zu: %s", i, t[i].cl);
@@ -207,7 +208,8 @@ static void expect_continue_is_noted(void)
     int status;
 
     parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
-          "Expect: 100-Continue\r\n\r\n", &h, &status);
+          "Expect: 100-Continue\r\n\r\n",
+          &h, &status);
     CHECK_INT(h.expect_continue, 1);
     CHECK_INT(h.content_length, 3);
 }
@@ -277,7 +279,8 @@ static void small_limits_apply(void)
     const struct http_limits small = {32, 40, 10};
     struct http_head h;
     int status = 0;
-    const char *ok = "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+    const char *ok =
+        "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
     const char *big = "POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n"
                       "\r\n";
 

@@ -46,10 +46,9 @@ static void handler(void *ctx, struct http_req *req)
         clock_gettime(CLOCK_MONOTONIC, &late_since);
         return;
     }
-    len = snprintf(out, sizeof(out), "%.*s %zu %.*s",
-                   (int)h->path_len, h->path, n, (int)n, body);
-    http_req_respond(req, 200, "text/plain", "X-Test: 1\r\n", out,
-                     (size_t)len);
+    len = snprintf(out, sizeof(out), "%.*s %zu %.*s", (int)h->path_len, h->path,
+                   n, (int)n, body);
+    http_req_respond(req, 200, "text/plain", "X-Test: 1\r\n", out, (size_t)len);
 }
 
 static void tick(void *ctx)
@@ -63,8 +62,7 @@ static void tick(void *ctx)
         http_server_stop(srv);
 }
 
-static void done(void *ctx, const struct http_head *h, int status,
-                 double secs)
+static void done(void *ctx, const struct http_head *h, int status, double secs)
 {
     (void)ctx;
     (void)h;
@@ -349,7 +347,7 @@ static void stop_finishes_requests_in_flight(void)
     CHECK(strstr(out, "Connection: close") != NULL);
     CHECK(peer_closed(idle));
     pthread_join(th, NULL);
-    CHECK(dial() < 0); /* no longer listening */
+    CHECK(dial() < 0);      /* no longer listening */
     CHECK(done_count > 10); /* every answer was reported */
     close(fd);
     close(idle);
