@@ -37,6 +37,17 @@ count() {
 }
 
 only=${1:-}
+if [[ -z $only || style == *"$only"* ]]; then
+    log="$LOGDIR/style.log"
+    if clang-format --dry-run -Werror $(find src tests fuzz bench \
+        -name '*.[ch]') >"$log" 2>&1; then
+        echo "PASS clang_format_clean" >>"$log"
+    else
+        echo "FAIL clang_format_clean: run make format" >>"$log"
+    fi
+    count style/clang-format "$log" 0
+fi
+
 for t in build/tests/test_*; do
     [[ -x $t ]] || continue
     name=unit/${t##*/}

@@ -13,9 +13,11 @@ CPASS=${ADTALLY_CASSANDRA_PASSWORD:-cassandra}
 PROBE=build/integration/cql_probe
 FROM=2022-07-04T00 # the log's events, the one without ts included
 TO=2022-07-28T23
+LOGDIR=build/test-logs/archive # the roles' own logs, kept for a look
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; stack/stack.sh up cassandra \
-    >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+    >/dev/null 2>&1; mkdir -p "$LOGDIR"; cp "$TMP"/*.log "$LOGDIR"/; \
+    rm -rf "$TMP"' EXIT
 
 [[ -x $PROBE ]] || make -s "$PROBE" >/dev/null 2>&1
 cql() { "$PROBE" -c "$HOSTS" -u "$CUSER" -p "$CPASS" shell <<<"$1" 2>/dev/null; }
