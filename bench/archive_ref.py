@@ -2,7 +2,9 @@
 to the same lake table by the Python cassandra-driver, with a prepared
 INSERT and execute_concurrent_with_args. Prints `key value` lines.
 
-usage: archive_ref.py HOST PORT KEYSPACE USER PASSWORD EVENTS.ndjson [CONCURRENCY]
+usage: archive_ref.py write HOST PORT KEYSPACE USER PASSWORD EVENTS.ndjson
+                            [CONCURRENCY]
+       archive_ref.py drop HOST PORT KEYSPACE USER PASSWORD
 """
 
 import calendar
@@ -63,23 +65,32 @@ def row_of(obj, now_ms):
     return tuple(vals)
 
 
-def main():
-    host, port, ks, user, password, path = sys.argv[1:7]
-    conc = int(sys.argv[7]) if len(sys.argv) > 7 else 100
-    now_ms = int(time.time() * 1000)
-    with open(path, encoding="utf-8") as f:
-        rows = [row_of(json.loads(line), now_ms) for line in f if line.strip()]
+def connect(host, port, user, password):
     cl = cass_cluster.Cluster([host], port=int(port),
                               auth_provider=PlainTextAuthProvider(user,
                                                                   password))
-    session = cl.connect()
+    return cl, cl.connect()
+
+
+def drop(host, port, ks, user, password):
+    cl, session = connect(host, port, user, password)
+    session.execute('DROP KEYSPACE IF EXISTS "%s"' % ks, timeout=120)
+    cl.shutdown()
+    return 0
+
+
+def write(host, port, ks, user, password, path, conc="100"):
+    now_ms = int(time.time() * 1000)
+    with open(path, encoding="utf-8") as f:
+        rows = [row_of(json.loads(line), now_ms) for line in f if line.strip()]
+    cl, session = connect(host, port, user, password)
     cols = ["hour", "bucket"] + FIELDS + ["archived_at"]
     ps = session.prepare(
         'INSERT INTO "%s".tracking (%s) VALUES (%s)'
         % (ks, ", ".join(cols), ", ".join("?" * len(cols))))
     t0 = time.monotonic()
     results = execute_concurrent_with_args(session, ps, rows,
-                                           concurrency=conc,
+                                           concurrency=int(conc),
                                            raise_on_first_error=True)
     secs = time.monotonic() - t0
     failed = sum(1 for ok, _ in results if not ok)
@@ -93,4 +104,6 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) >= 7 and sys.argv[1] in ("write", "drop"):
+        sys.exit({"write": write, "drop": drop}[sys.argv[1]](*sys.argv[2:]))
+    sys.exit(__doc__)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/mysql.h"
+#include "core/event.h"
 #include "core/utf8.h"
 #include "role/role.h"
 #include "util/config.h"
@@ -262,6 +263,20 @@ static char *dim_read_file(const char *path, size_t *n, char *err,
     return b.data;
 }
 
+/* The record at s: up to its line end, or the rest at the end of the
+ * file; 0 when an open quote runs to the end. */
+static size_t dim_record(const char *s, size_t n)
+{
+    size_t len = csv_record_len(s, n);
+    int quoted = 0;
+
+    if (len > 0 || n == 0)
+        return len;
+    for (size_t i = 0; i < n; i++)
+        quoted ^= s[i] == '"';
+    return quoted ? 0 : n;
+}
+
 static long dim_count_lines(const char *s, size_t n)
 {
     long k = 0;
@@ -289,7 +304,7 @@ static int dim_load_file(struct db *db, const struct dim_table *t,
     data = dim_read_file(path, &n, err, sizeof(err));
     if (data == NULL)
         goto out;
-    span = csv_record_span(data, n, 1);
+    span = dim_record(data, n);
     if (span == 0 || csv_split(&row, data, span, err, sizeof(err)) < 0 ||
         dim_header(&l, &row, err, sizeof(err)) != 0) {
         if (span == 0)
@@ -300,7 +315,7 @@ static int dim_load_file(struct db *db, const struct dim_table *t,
     if (l.upsert == NULL)
         goto out;
     for (off = span, line = 2; off < n; off += span) {
-        span = csv_record_span(data + off, n - off, 1);
+        span = dim_record(data + off, n - off);
         if (span == 0) {
             /* An unterminated quote swallows the rest: reject it all. */
             l.rejected++;

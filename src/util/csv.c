@@ -3,19 +3,6 @@
 
 #include <stdio.h>
 
-size_t csv_record_span(const char *s, size_t n, int at_eof)
-{
-    int quoted = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            quoted = !quoted;
-        else if (s[i] == '\n' && !quoted)
-            return i + 1;
-    }
-    return at_eof && !quoted ? n : 0;
-}
-
 void csv_row_init(struct csv_row *row)
 {
     row->ncells = 0;

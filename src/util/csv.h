@@ -1,4 +1,4 @@
-/* RFC 4180 CSV records: finding their end and splitting them into cells. */
+/* RFC 4180 CSV records split into cells (core/event.h finds their end). */
 #ifndef ADTALLY_UTIL_CSV_H
 #define ADTALLY_UTIL_CSV_H
 
@@ -15,11 +15,6 @@ struct csv_row {
     size_t len[CSV_MAX_CELLS];
     struct buf store;
 };
-
-/* Length of the record at s, including its line end ("\n" or "\r\n"; a
- * last record may lack one when `at_eof`), quotes may hold newlines.
- * Returns 0 when the record is not complete within n bytes. */
-size_t csv_record_span(const char *s, size_t n, int at_eof);
 
 /* Splits one record into cells, resolving "" inside quotes. Returns the
  * number of cells, or -1 with a reason in why (a quote in the middle of a
