@@ -186,15 +186,9 @@ static void collect_accept(struct collect *c, struct collect_batch *b,
                            const struct event *ev)
 {
     char keybuf[16];
-    const char *key = ev->text[EV_UID];
-    size_t klen = key ? ev->len[EV_UID] : 0;
-    int32_t job;
+    const char *key;
+    size_t klen = tally_message_key(ev, keybuf, sizeof(keybuf), &key);
 
-    /* The key: the job id when known, else the uid (DESIGN §3). */
-    if (tally_job_of(ev, &job) == 0) {
-        klen = (size_t)snprintf(keybuf, sizeof(keybuf), "%d", job);
-        key = keybuf;
-    }
     buf_reset(&c->out);
     if (event_to_json(ev, &c->out) != 0 ||
         collect_send(c, c->cfg->topic, key, klen, &c->out, b) != 0) {

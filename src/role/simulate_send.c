@@ -274,17 +274,11 @@ static void sim_push_kafka(struct sim_sender *s, const struct sim_item *it)
     size_t klen = 0;
     struct ev_error e;
     void *kind = (void *)1;
-    int32_t job;
 
     buf_reset(&s->out);
     if (event_parse_json(&s->ev, it->json.data, it->json.len, &e) == 0) {
         event_to_json(&s->ev, &s->out);
-        if (tally_job_of(&s->ev, &job) == 0) {
-            klen = (size_t)snprintf(keybuf, sizeof(keybuf), "%d", job);
-            key = keybuf;
-        } else if ((key = s->ev.text[EV_UID]) != NULL) {
-            klen = s->ev.len[EV_UID];
-        }
+        klen = tally_message_key(&s->ev, keybuf, sizeof(keybuf), &key);
     } else {
         reject_to_json(&s->out, &e, it->json.data, it->json.len);
         topic = s->rejected_topic;
