@@ -20,6 +20,7 @@ stop_roles() {
     say "stopping the roles (${#pids[@]} processes)"
     kill -TERM "${pids[@]}" 2>/dev/null
     wait "${pids[@]}" 2>/dev/null
+    pids=()
     say "the servers keep running; 'make down' stops them"
 }
 trap 'stop_roles; exit 0' INT TERM
@@ -29,7 +30,7 @@ trap stop_roles EXIT
 start() {
     local name=$1
     shift
-    "$ADTALLY" "$name" "$@" 2>"$LOGS/$name.log" &
+    "$ADTALLY" "$name" "$@" >>"$LOGS/$name.out" 2>"$LOGS/$name.log" &
     pids+=($!)
     say "started $name (pid $!, log var/log/demo/$name.log)"
 }
