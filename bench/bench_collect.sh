@@ -11,7 +11,7 @@ PORT_NGINX=${BENCH_NGINX_PORT:-8097}
 PORT_COLLECT=${BENCH_COLLECT_PORT:-8096}
 WRK="-t2 -c32 -d10s"
 mkdir -p "$W/nginx"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 reqs() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 
 cat >"$W/nginx/nginx.conf" <<NGINX

@@ -14,8 +14,8 @@ mkdir -p "$W"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 now() { date +%s.%N; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 
 export ADTALLY_TOPIC="bench_$$" ADTALLY_KEYSPACE=bench
 export ADTALLY_MYSQL="mysql://root@127.0.0.1:$MYSQL_PORT/bench"
@@ -51,7 +51,7 @@ echo "== import: file to Kafka (acks=all), against kcat -P of the same lines"
 t0=$(now)
 kcat -P -b "$KAFKA" -t "${ADTALLY_TOPIC}_kcat" -X acks=all \
     -X enable.idempotence=true -X linger.ms=5 -X compression.type=lz4 \
-    "$W/in.ndjson"
+    <"$W/in.ndjson"
 t_kcat=$(echo "$(now) - $t0" | bc)
 t0=$(now)
 "$ADTALLY" import --force "$W/in.ndjson" 2>/dev/null
