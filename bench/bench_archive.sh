@@ -22,8 +22,14 @@ mkdir -p "$W"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 now() { date +%s.%N; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }'; }
+# Parenthesised: a bare `>` after printf is an output redirection in awk.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+rate() {
+    awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'
+}
+since() { awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.3f", t1 - t0 }'; }
 
 export ADTALLY_TOPIC="bench_archive_$$" ADTALLY_LOG_LEVEL=warn
 export ADTALLY_MYSQL=${ADTALLY_MYSQL:-mysql://root@127.0.0.1:$MYSQL_PORT/bench}
@@ -53,7 +59,7 @@ fresh_lake() {
 # The input: the real log's events repeated to $EVENTS lines, each without
 # create_time so that every one is a new event (bench/run.sh leaves them in
 # $W/in.ndjson).
-if (($(wc -l <"$W/in.ndjson" 2>/dev/null || echo 0) < EVENTS)); then
+if [[ ! -f $W/in.ndjson ]] || (($(wc -l <"$W/in.ndjson") < EVENTS)); then
     "$ADTALLY" schema apply --only mysql >/dev/null 2>&1
     "$ADTALLY" schema apply --only kafka --topic "${ADTALLY_TOPIC}_seed" \
         >/dev/null 2>&1
@@ -72,16 +78,17 @@ kcat -C -b "$KAFKA" -t "$ADTALLY_TOPIC" -e -q -f '%s\n' >"$W/archive_in.ndjson"
 n=$(wc -l <"$W/archive_in.ndjson")
 say "archive input: $n events on $ADTALLY_TOPIC"
 
-# archive_run MODE: archives the topic into $KS; prints its seconds and
-# keeps its log in $W/archive_MODE.log.
+# archive_run MODE INFLIGHT: archives the topic into $KS; prints its
+# seconds and keeps its log in $W/archive_MODE.log.
 archive_run() {
     local t0
     fresh_lake "$KS" || return 1
     t0=$(now)
     "$ADTALLY" archive --drain --group "bench-$1-$$" --write-mode "$1" \
-        --keyspace "$KS" --status-interval 0 --log-level info \
-        2>"$W/archive_$1.log" || say "archive --write-mode $1 failed"
-    echo "$(now) - $t0" | bc
+        --inflight "$2" --keyspace "$KS" --status-interval 0 \
+        --log-level info 2>"$W/archive_$1.log" ||
+        say "archive --write-mode $1 failed"
+    since "$t0"
 }
 # latency WHICH MODE: the p50 or p99 of the run's done line, in ms.
 latency() {
@@ -91,18 +98,21 @@ latency() {
 
 echo "== archive: Kafka to the raw lake in Cassandra, against the Python" \
     "cassandra-driver writing the same events"
-t_batch=$(archive_run batch)
-t_exec=$(archive_run execute)
+t_batch=$(archive_run batch 16)
+t_exec=$(archive_run execute 64)
 fresh_lake "$KS_PY" || exit 1
 pyref write 127.0.0.1 "$CPORT" "$KS_PY" "$CUSER" "$CPASS" \
-    "$W/archive_in.ndjson" 100 >"$W/archive_python.txt" 2>"$W/archive_python.log"
+    "$W/archive_in.ndjson" 100 >"$W/archive_python.txt" \
+    2>"$W/archive_python.log"
 t_py=$(awk '/python_write_seconds/ { print $2 }' "$W/archive_python.txt")
 echo "archive_events_per_s $(rate "$n" "$t_batch") (unlogged batches per" \
-    "partition; whole run: start, group join, Kafka reads, writes, commits)"
+    "partition, 16 in flight; the whole run: start, group join, Kafka" \
+    "reads, writes, commits)"
 echo "archive_execute_events_per_s $(rate "$n" "$t_exec") (one prepared" \
     "INSERT per event, 64 in flight)"
-echo "python_driver_events_per_s $(rate "$n" "${t_py:-0}") (execute_concurrent," \
-    "concurrency 100, $PY_MODE; writes only, JSON parsing not timed)"
+echo "python_driver_events_per_s $(rate "$n" "${t_py:-0}")" \
+    "(execute_concurrent, concurrency 100, $PY_MODE; writes only, JSON" \
+    "parsing not timed)"
 echo "archive_vs_python_ratio $(ratio "${t_py:-0}" "$t_batch") (goal >= 2)"
 echo "archive_execute_vs_python_ratio $(ratio "${t_py:-0}" "$t_exec")"
 echo "archive_write_latency_ms p50 $(latency p50 batch) p99 $(latency p99 \

@@ -106,10 +106,75 @@ install_jars() {
   say "jars: $(find "$LIB/kafka" -name "*.jar" | wc -l) in stack/lib/kafka, $(find "$LIB/cassandra" -name "*.jar" | wc -l) in stack/lib/cassandra"
 }
 
+
+# ---- The batch job and the scheduler (spark/, dags/) ----------------------
+# Two Python virtual environments from PyPI, each pinned whole by its
+# requirements file: .venv-spark (PySpark, PyMySQL, confluent-kafka) and
+# .venv-airflow (Airflow 2.10). Downloads are cached in .cache/pip; a venv
+# whose requirements and Python are unchanged is left as it is. The Spark
+# job's jars (profile `spark` of stack/pom.xml) go to stack/lib/spark.
+PIP_CACHE=$ROOT/.cache/pip
+
+# Python 3 with its venv module (Debian ships that apart).
+ensure_python_venv() {
+  if command -v python3 >/dev/null 2>&1 &&
+     python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    return
+  fi
+  say "installing python3 and python3-venv"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+    die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    python3 python3-venv || die "apt-get install python3-venv failed"
+}
+
+# make_venv DIR REQUIREMENTS: DIR holds exactly REQUIREMENTS.
+make_venv() {
+  local dir=$1 req=$2 want have=""
+  want="$(sha256sum "$req" | cut -c1-16) $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  [[ -r $dir/.adtally-stamp ]] && have=$(<"$dir/.adtally-stamp")
+  if [[ $have == "$want" && -x $dir/bin/python ]]; then
+    say "venv: ${dir#"$ROOT"/} is up to date with ${req#"$ROOT"/}"
+    return
+  fi
+  say "venv: building ${dir#"$ROOT"/} from ${req#"$ROOT"/}"
+  rm -rf "$dir"
+  python3 -m venv "$dir" || die "python3 -m venv $dir failed"
+  mkdir -p "$PIP_CACHE"
+  if ! "$dir/bin/pip" install -q --disable-pip-version-check \
+       --cache-dir "$PIP_CACHE" -r "$req" >&2; then
+    rm -rf "$dir"
+    die "pip install -r $req failed"
+  fi
+  printf '%s\n' "$want" >"$dir/.adtally-stamp"
+}
+
+install_spark_jars() {
+  local stamp
+  stamp=$LIB/spark/.pom-$(sha256sum "$STACK/pom.xml" | cut -c1-16)
+  if [[ -e $stamp ]] && compgen -G "$LIB/spark/*.jar" >/dev/null; then
+    say "jars: stack/lib/spark is up to date with pom.xml"
+    return
+  fi
+  mkdir -p "$LIB" "$M2"
+  copy_jars spark
+  : >"$stamp"
+  say "jars: $(find "$LIB/spark" -name "*.jar" | wc -l) in stack/lib/spark"
+}
+
+install_batch_tools() {
+  install_spark_jars
+  ensure_python_venv
+  make_venv "$ROOT/.venv-spark" "$ROOT/spark/requirements.txt"
+  make_venv "$ROOT/.venv-airflow" "$ROOT/dags/requirements.txt"
+}
+# ---- end of the batch job and the scheduler -------------------------------
+
 main() {
   local t0=$SECONDS
   install_packages
   install_jars
+  install_batch_tools
   say "done in $((SECONDS - t0))s"
 }
 

@@ -508,8 +508,9 @@ int cql_conn_send_batch(struct cql_conn *c, enum cql_batch_type type,
 /*
  * Waits for the answer on `stream` until request_timeout_ms after the
  * request was sent (so that the waits of requests sent together end
- * together), keeping any other answers that arrive meanwhile. An EXECUTE refused as UNPREPARED is
- * prepared again and re-sent once. Returns CQL_OK with the result in
+ * together), keeping any other answers that arrive meanwhile. An EXECUTE
+ * refused as UNPREPARED is prepared again and re-sent once (its time then
+ * runs from the re-send). Returns CQL_OK with the result in
  * `res` (which may be NULL), CQL_ERR_SERVER with the server's text in
  * errbuf and res->error_code set, or another error. `res` is initialised
  * first, so cql_result_free is always safe. After a time-out the stream

@@ -29,8 +29,8 @@ static int build_commit(struct event *ev, enum ev_field f, enum json_type t,
     return ev_commit(ev, f, t, off, err);
 }
 
-int event_build_text(struct event *ev, enum ev_field f, const char *s,
-                     size_t n, struct ev_error *err)
+int event_build_text(struct event *ev, enum ev_field f, const char *s, size_t n,
+                     struct ev_error *err)
 {
     assert(f >= 0 && f < EV_NFIELDS && ev_field_kinds[f] == EVK_TEXT);
     if (n > EV_TEXT_MAX)

@@ -18,8 +18,8 @@ void event_build_begin(struct event *ev);
  */
 
 /* A text field (EVK_TEXT); 0 bytes leave the field absent. */
-int event_build_text(struct event *ev, enum ev_field f, const char *s,
-                     size_t n, struct ev_error *err);
+int event_build_text(struct event *ev, enum ev_field f, const char *s, size_t n,
+                     struct ev_error *err);
 
 /* An integer field (EVK_INT or EVK_ID; ids must be >= 0). */
 int event_build_int(struct event *ev, enum ev_field f, int32_t v,

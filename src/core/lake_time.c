@@ -15,8 +15,9 @@ static int text_shaped(const char *s, size_t len, const char *form)
     for (size_t i = 0; i < len; i++) {
         char c = s[i], f = form[i];
 
-        if (f == '9' ? c < '0' || c > '9'
-                     : f == '*' ? c != 'T' && c != ' ' : c != f)
+        if (f == '9'   ? c < '0' || c > '9'
+            : f == '*' ? c != 'T' && c != ' '
+                       : c != f)
             return 0;
     }
     return 1;

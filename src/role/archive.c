@@ -25,13 +25,13 @@ static const struct cfg_opt archive_table[] = {
     {"flush-ms", CFG_INT, "500", 10, 60000,
      offsetof(struct archive_opts, flush_ms),
      "write and commit at least this often while events flow"},
-    {"inflight", CFG_INT, "64", 1, ARCH_INFLIGHT_MAX,
+    {"inflight", CFG_INT, "16", 1, ARCH_INFLIGHT_MAX,
      offsetof(struct archive_opts, inflight),
-     "Cassandra requests in flight at once"},
+     "Cassandra requests in flight (64 suits --write-mode execute)"},
     {"write-mode", CFG_STR, "batch", 0, 0,
      offsetof(struct archive_opts, write_mode),
-     "batch: unlogged batches of one lake partition each; execute: one "
-     "prepared INSERT per event"},
+     "batch: an unlogged batch per lake partition; execute: an INSERT "
+     "each"},
     {"batch-statements", CFG_INT, "30", 1, ARCH_BATCH_MAX,
      offsetof(struct archive_opts, batch_statements),
      "--write-mode batch: most INSERTs in one batch"},
@@ -39,13 +39,12 @@ static const struct cfg_opt archive_table[] = {
      offsetof(struct archive_opts, batch_bytes),
      "--write-mode batch: most bytes of values in one batch"},
     {"ttl-days", CFG_INT, "0", 0, 3650, offsetof(struct archive_opts, ttl_days),
-     "rows expire this many days after they are archived (0: never)"},
+     "rows expire this many days after archiving (0: never)"},
     {"status-interval", CFG_INT, "10", 0, 3600,
      offsetof(struct archive_opts, status_s),
      "seconds between status lines (0: none)"},
     {"drain", CFG_BOOL, "false", 0, 0, offsetof(struct archive_opts, drain),
-     "exit once every partition's end as of the start is written and "
-     "committed"},
+     "exit once written and committed up to the ends as of the start"},
     CFG_END,
 };
 
@@ -134,8 +133,8 @@ int arch_message(struct arch *ar, const rd_kafka_message_t *m)
     }
     pp->next = m->offset + 1;
     ar->seen++;
-    if (event_parse_json(&row->ev, m->payload ? m->payload : "", m->len,
-                         &e) != 0) {
+    if (event_parse_json(&row->ev, m->payload ? m->payload : "", m->len, &e) !=
+        0) {
         ar->invalid++; /* the processor rejects it; nothing to archive */
         log_debug("archive", "partition %d offset %lld skipped: %s: %s",
                   m->partition, (long long)m->offset, e.field, e.reason);
@@ -155,8 +154,7 @@ long long arch_lag(struct arch *ar)
     for (int p = 0; p < ar->nparts; p++) {
         if (ar->parts[p].owned &&
             rd_kafka_get_watermark_offsets(kafka_consumer_handle(ar->kc),
-                                           ar->cfg->topic, p, &lo,
-                                           &hi) == 0 &&
+                                           ar->cfg->topic, p, &lo, &hi) == 0 &&
             hi > ar->parts[p].next)
             lag += hi - ar->parts[p].next;
     }
@@ -166,20 +164,19 @@ long long arch_lag(struct arch *ar)
 static void arch_status(struct arch *ar, const char *what, const struct hist *h,
                         double secs, uint64_t archived_before)
 {
-    log_info("archive",
-             "%s: %.0f events/s, lag %lld, archived %llu, invalid %llu, "
-             "write latency p50 %.1f ms p99 %.1f ms max %.1f ms (%llu "
-             "requests), write failures %llu, commits %llu (%llu failed)",
-             what,
-             secs > 0 ? (double)(ar->archived - archived_before) / secs : 0.0,
-             arch_lag(ar), (unsigned long long)ar->archived,
-             (unsigned long long)ar->invalid,
-             (double)hist_quantile(h, 0.5) / 1000,
-             (double)hist_quantile(h, 0.99) / 1000, (double)h->max / 1000,
-             (unsigned long long)h->count,
-             (unsigned long long)ar->write_failures,
-             (unsigned long long)ar->commits,
-             (unsigned long long)ar->commit_failures);
+    log_info(
+        "archive",
+        "%s: %.0f events/s, lag %lld, pending %zu, archived %llu, "
+        "invalid %llu, "
+        "write latency p50 %.1f ms p99 %.1f ms max %.1f ms (%llu "
+        "requests), write failures %llu, commits %llu (%llu failed)",
+        what, secs > 0 ? (double)(ar->archived - archived_before) / secs : 0.0,
+        arch_lag(ar), ar->nrows, (unsigned long long)ar->archived,
+        (unsigned long long)ar->invalid, (double)hist_quantile(h, 0.5) / 1000,
+        (double)hist_quantile(h, 0.99) / 1000, (double)h->max / 1000,
+        (unsigned long long)h->count, (unsigned long long)ar->write_failures,
+        (unsigned long long)ar->commits,
+        (unsigned long long)ar->commit_failures);
 }
 
 /* --drain: every owned partition is read, written and committed up to
@@ -243,9 +240,11 @@ void arch_tick(struct arch *ar)
 {
     int64_t now = arch_now_ms();
 
-    if (ar->o->status_s == 0 || now - ar->last_status_ms < ar->o->status_s * 1000)
+    if (ar->o->status_s == 0 ||
+        now - ar->last_status_ms < ar->o->status_s * 1000)
         return;
-    arch_status(ar, "status", &ar->lat, (double)(now - ar->last_status_ms) / 1000,
+    arch_status(ar, "status", &ar->lat,
+                (double)(now - ar->last_status_ms) / 1000,
                 ar->archived_at_status);
     hist_merge(&ar->lat_total, &ar->lat);
     hist_reset(&ar->lat);
@@ -277,6 +276,8 @@ static int arch_run(struct arch *ar)
     }
     if (rc == 0 && !ar->failed && arch_flush(ar, 0) != 0)
         rc = -1;
+    if (ar->nrows > 0) /* stopping with rows unwritten: commit nothing more */
+        ar->failed = 1;
     hist_merge(&ar->lat_total, &ar->lat);
     hist_reset(&ar->lat);
     arch_status(ar, "done", &ar->lat_total,
@@ -295,8 +296,9 @@ static int arch_setup_cql(struct arch *ar)
 
     buf_init(&ar->insert_cql, 1 << 16);
     if (!cql_name_valid(ar->cfg->keyspace)) {
-        log_error("archive", "--keyspace '%s': use 1 to 48 letters, digits "
-                             "or underscores",
+        log_error("archive",
+                  "--keyspace '%s': use 1 to 48 letters, digits "
+                  "or underscores",
                   ar->cfg->keyspace);
         return -1;
     }
@@ -310,8 +312,9 @@ static int arch_setup_cql(struct arch *ar)
     }
     if (cql_client_prepare(ar->cl, ar->insert_cql.data, &ar->ins, err,
                            sizeof(err)) != CQL_OK)
-        log_warn("archive", "cassandra: cannot prepare the INSERT yet (%s); "
-                            "retrying with the first write",
+        log_warn("archive",
+                 "cassandra: cannot prepare the INSERT yet (%s); "
+                 "retrying with the first write",
                  err);
     return 0;
 }

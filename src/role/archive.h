@@ -73,7 +73,7 @@ struct arch {
     uint64_t archived_at_status; /* ar->archived at the last status */
     int in_flush;
     unsigned assigns; /* rebalances that assigned partitions */
-    int failed; /* out of memory or rows: stop without committing */
+    int failed;       /* out of memory or rows: stop without committing */
     /* Scratch of a write, for up to scratch_cap rows. */
     struct cql_value *vals;
     struct cql_params *params;

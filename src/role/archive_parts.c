@@ -42,6 +42,11 @@ static int arch_assign(struct arch *ar, rd_kafka_topic_partition_list_t *parts)
                       tp->partition, ARCH_MAX_PARTS);
             return -1;
         }
+        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            log_error("archive", "kafka: committed offset of partition %d: %s",
+                      tp->partition, rd_kafka_err2str(tp->err));
+            return -1;
+        }
         if (start < 0 && (start = arch_earliest(ar, tp->partition)) < 0)
             return -1;
         tp->offset = start;
@@ -56,22 +61,32 @@ static int arch_assign(struct arch *ar, rd_kafka_topic_partition_list_t *parts)
     return 0;
 }
 
-/* Gives up partitions: what was read of them is written and committed if
+/* Before partitions go: what was read is written and committed if
  * Cassandra allows, else every pending row is dropped and the partitions
  * kept move back to their commits. */
+static void arch_revoke_rows(struct arch *ar,
+                             const rd_kafka_topic_partition_list_t *parts)
+{
+    if (ar->nrows == 0) {
+        arch_commit(ar);
+        return;
+    }
+    if (!ar->in_flush && arch_flush(ar, 1) == 0)
+        return;
+    log_warn("archive",
+             "partitions revoked with %zu events unwritten; they will be "
+             "read again from the committed offsets",
+             ar->nrows);
+    if (arch_rewind(ar, parts) != 0)
+        ar->failed = 1;
+}
+
 static void arch_revoke(struct arch *ar,
                         const rd_kafka_topic_partition_list_t *parts)
 {
-    if (ar->nrows > 0 && (ar->in_flush || arch_flush(ar, 1) != 0)) {
-        log_warn("archive",
-                 "partitions revoked with %zu events unwritten; they "
-                 "will be read again from the committed offsets",
-                 ar->nrows);
-        if (arch_rewind(ar, parts) != 0)
-            ar->failed = 1;
-    } else if (ar->nrows == 0) {
-        arch_commit(ar);
-    }
+    /* After a failure nothing more is committed: the rows stay unread. */
+    if (!ar->failed)
+        arch_revoke_rows(ar, parts);
     for (int i = 0; i < parts->cnt; i++) {
         int32_t p = parts->elems[i].partition;
 
@@ -110,8 +125,9 @@ int arch_commit(struct arch *ar)
     }
     if (l->cnt > 0 && kafka_consumer_commit(ar->kc, l, err, sizeof(err))) {
         ar->commit_failures++;
-        log_warn("archive", "kafka: %s; the rows are written, the next "
-                            "commit carries these offsets",
+        log_warn("archive",
+                 "kafka: %s; the rows are written, the next "
+                 "commit carries these offsets",
                  err);
         rc = -1;
     } else if (l->cnt > 0) {
@@ -124,7 +140,8 @@ int arch_commit(struct arch *ar)
     return rc;
 }
 
-int arch_rewind(struct arch *ar, const rd_kafka_topic_partition_list_t *keep_out)
+int arch_rewind(struct arch *ar,
+                const rd_kafka_topic_partition_list_t *keep_out)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     rd_kafka_error_t *e = NULL;
@@ -156,8 +173,7 @@ int arch_rewind(struct arch *ar, const rd_kafka_topic_partition_list_t *keep_out
 
 void arch_pause(struct arch *ar, int pause)
 {
-    rd_kafka_topic_partition_list_t *l =
-        kafka_consumer_assignment(ar->kc);
+    rd_kafka_topic_partition_list_t *l = kafka_consumer_assignment(ar->kc);
 
     if (l == NULL)
         return;

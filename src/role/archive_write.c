@@ -315,8 +315,8 @@ int arch_flush(struct arch *ar, int attempts)
         }
         arch_log_retry(ar, attempt, backoff_ms, err);
         arch_wait(ar, backoff_ms);
-        backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                     : backoff_ms * 2;
+        backoff_ms =
+            backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
     }
     ar->in_flush = 0;
     if (ar->failed)

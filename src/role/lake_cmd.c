@@ -27,7 +27,7 @@ static const struct cfg_opt lake_table_opts[] = {
      "purge: how many days before --before to look at"},
     {"dry-run", CFG_BOOL, "false", 0, 0, offsetof(struct lake_opts, dry_run),
      "purge: say what would go, delete nothing"},
-    {"page-size", CFG_INT, "5000", 10, 100000,
+    {"page-size", CFG_INT, "1000", 10, 100000,
      offsetof(struct lake_opts, page_size), "rows per page of a read"},
     CFG_END,
 };
@@ -251,8 +251,8 @@ static int lake_dump(struct lake_cmd *lk)
         (ps = lake_prepare(lk, q.data, "dump")) == NULL ||
         lake_read_hours(lk, ps, hour, 1, lake_dump_row, &d) != 0)
         goto out;
-    log_info("lake", "dump %s: %lld events, %lld unreadable",
-             lk->cfg->args[1], d.events, d.bad);
+    log_info("lake", "dump %s: %lld events, %lld unreadable", lk->cfg->args[1],
+             d.events, d.bad);
     rc = d.bad ? 1 : 0;
 out:
     event_free(&d.ev);
@@ -270,8 +270,9 @@ static int lake_connect(struct lake_cmd *lk)
     char err[1024];
 
     if (!cql_name_valid(lk->cfg->keyspace)) {
-        log_error("lake", "--keyspace '%s': use 1 to 48 letters, digits or "
-                          "underscores",
+        log_error("lake",
+                  "--keyspace '%s': use 1 to 48 letters, digits or "
+                  "underscores",
                   lk->cfg->keyspace);
         return 2;
     }

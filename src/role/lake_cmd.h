@@ -9,7 +9,7 @@
 #include "util/config.h"
 
 #define LAKE_RANGE_HOURS 744 /* 31 days: the most one count reads */
-#define LAKE_READ_HOURS 8     /* hours read at once: 64 partitions */
+#define LAKE_READ_HOURS 8    /* hours read at once: 64 partitions */
 
 struct lake_opts {
     const char *from;

@@ -44,8 +44,8 @@ static int purge_delete(struct lake_cmd *lk, struct cql_prepared *del,
             continue;
         if (cql_client_execute(lk->cl, del, &p, NULL, err, sizeof(err))) {
             lake_hour_format(hour_ms, hour);
-            log_error("lake", "cassandra: deleting hour %s bucket %d: %s",
-                      hour, b, err);
+            log_error("lake", "cassandra: deleting hour %s bucket %d: %s", hour,
+                      b, err);
             return -1;
         }
     }

@@ -108,8 +108,8 @@ int lake_read_hours(struct lake_cmd *lk, struct cql_prepared *ps,
     for (int i = 0; i < n; i++) {
         streams[i] = -1;
         if (rd.rc == CQL_OK)
-            streams[i] = lake_send(lk, rd.c, ps, hour_ms + i / LAKE_BUCKETS *
-                                                             LAKE_HOUR_MS,
+            streams[i] = lake_send(lk, rd.c, ps,
+                                   hour_ms + i / LAKE_BUCKETS * LAKE_HOUR_MS,
                                    i % LAKE_BUCKETS, NULL, err, sizeof(err));
         lake_note(&rd, streams[i] < 0 ? streams[i] : CQL_OK, err);
     }

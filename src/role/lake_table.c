@@ -39,9 +39,8 @@ int lake_table_select_cql(struct buf *out, const char *ks, const char *cols)
     if (buf_puts(out, "SELECT ") != 0 ||
         (cols ? buf_puts(out, cols) : put_field_columns(out)) != 0)
         return -1;
-    return buf_printf(out,
-                      " FROM \"%s\".tracking WHERE hour = ? AND bucket = ?",
-                      ks);
+    return buf_printf(
+        out, " FROM \"%s\".tracking WHERE hour = ? AND bucket = ?", ks);
 }
 
 int lake_table_delete_cql(struct buf *out, const char *ks)
@@ -104,8 +103,8 @@ static int reader_rc(int rc, enum ev_field f, struct ev_error *err)
 
 /* Sets field f from column f of the row. Returns 0, 1 when the column is
  * null (the field stays absent), or -1 with err filled. */
-static int row_field(const struct cql_result *res, size_t row,
-                     enum ev_field f, struct event *ev, struct ev_error *err)
+static int row_field(const struct cql_result *res, size_t row, enum ev_field f,
+                     struct event *ev, struct ev_error *err)
 {
     struct cql_decimal d;
     struct cql_str s;

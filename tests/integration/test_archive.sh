@@ -20,7 +20,9 @@ trap 'kill $(jobs -p) 2>/dev/null; stack/stack.sh up cassandra \
     rm -rf "$TMP"' EXIT
 
 [[ -x $PROBE ]] || make -s "$PROBE" >/dev/null 2>&1
-cql() { "$PROBE" -c "$HOSTS" -u "$CUSER" -p "$CPASS" shell <<<"$1" 2>/dev/null; }
+cql() {
+    "$PROBE" -c "$HOSTS" -u "$CUSER" -p "$CPASS" shell <<<"$1" 2>/dev/null
+}
 
 # fresh_keyspace NAME: an empty lake under that name.
 fresh_keyspace() {
@@ -169,7 +171,8 @@ t0=$SECONDS
 stack/stack.sh down cassandra >"$TMP/stack.log" 2>&1
 "$ADTALLY" import data/tracking.csv >/dev/null 2>&1
 sleep $((30 - (SECONDS - t0) > 5 ? 30 - (SECONDS - t0) : 5))
-assert_eq archiver_waits_while_down "$(kill -0 "$arch" 2>/dev/null && echo up)" up
+assert_eq archiver_waits_while_down \
+    "$(kill -0 "$arch" 2>/dev/null && echo up)" up
 failed_re='warn archive: cassandra: writing [0-9]+ events failed .*; retry 1 in'
 assert_eq outage_logged "$(grep -Ec "$failed_re" "$TMP/down.log")" 1
 lag=$(grep -o 'status: [0-9]* events/s, lag [0-9]*' "$TMP/down.log" |
@@ -178,7 +181,7 @@ assert_eq lag_grows_while_down "$((${lag:-0} >= 5000))" 1
 stack/stack.sh up cassandra >>"$TMP/stack.log" 2>&1 ||
     fail cassandra_back "$(tail -n 3 "$TMP/stack.log")"
 echo "cassandra down for $((SECONDS - t0)) s (stop, wait, start)"
-wait_for 120 grep -q "lag 0, archived 6662" "$TMP/down.log" ||
+wait_for 120 grep -q "lag 0, pending 0, archived 6662" "$TMP/down.log" ||
     fail caught_up "$(tail -n 3 "$TMP/down.log")"
 kill -TERM "$arch"
 wait "$arch"

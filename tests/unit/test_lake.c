@@ -43,9 +43,16 @@ static void hours_parse_in_both_forms(void)
 static void hours_refused_with_reason(void)
 {
     static const char *const bad[] = {
-        "",           "2022-07-18",       "2022-07-18T7",  "2022-07-18T24",
-        "2022-02-30T01", "2022-07-18T07:00", "2022-07-18X07", "22-07-18T07",
-        "2022-07-18T07Z", "1969-12-31T23",
+        "",
+        "2022-07-18",
+        "2022-07-18T7",
+        "2022-07-18T24",
+        "2022-02-30T01",
+        "2022-07-18T07:00",
+        "2022-07-18X07",
+        "22-07-18T07",
+        "2022-07-18T07Z",
+        "1969-12-31T23",
     };
 
     for (size_t i = 0; i < NCASES(bad); i++) {
@@ -127,12 +134,17 @@ struct bid_case {
 static void bid_scales_normalised(void)
 {
     static const struct bid_case cases[] = {
-        {15, 1, "1.5"},          {150000, 5, "1.5"},
-        {2, -3, "2000"},         {0, 2000000000, "0"},
-        {0, -2000000000, "0"},   {12345, 4, "1.2345"},
+        {15, 1, "1.5"},
+        {150000, 5, "1.5"},
+        {2, -3, "2000"},
+        {0, 2000000000, "0"},
+        {0, -2000000000, "0"},
+        {12345, 4, "1.2345"},
         {1000000000, 0, "1000000000"},
-        {1, 5, ""},              {-1, 0, ""},
-        {1000000001, 0, ""},     {1, -30, ""},
+        {1, 5, ""},
+        {-1, 0, ""},
+        {1000000001, 0, ""},
+        {1, -30, ""},
         {INT64_MAX, -1, ""},
     };
     struct event ev;
@@ -368,8 +380,8 @@ static void row_of_wrong_type_refused(void)
     vals[LAKE_VAL_FIELD(EV_CREATE_TIME)] = cql_value_uuid(v1_uuid);
     vals[LAKE_VAL_FIELD(EV_JOB_ID)] = cql_value_bigint(5); /* 8 bytes */
     rows_body(&body, vals);
-    CHECK_INT(
-        cql_result_decode(&res, (const uint8_t *)body.data, body.len), CQL_OK);
+    CHECK_INT(cql_result_decode(&res, (const uint8_t *)body.data, body.len),
+              CQL_OK);
     CHECK_INT(lake_table_row_event(&res, 0, &ev, &err), -1);
     CHECK_STR(err.field, "job_id");
     CHECK(ev.text[EV_CREATE_TIME] == NULL);
