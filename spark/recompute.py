@@ -49,6 +49,8 @@ OWN = [
     ("retries", "3", "times an hour the stream wrote meanwhile is "
      "recomputed before it is left to a later run", int),
     ("chunk-hours", "168", "lake hours read by one Spark job", int),
+    ("pause-before-write", "0", "seconds to wait between the lake read "
+     "and the writes (tests of the race with the stream)", float),
     ("master", None, "Spark master when not run by spark-submit "
      "(default local[2])"),
     ("jars", os.path.join(ROOT, "stack", "lib", "spark"),
@@ -491,6 +493,11 @@ def run_once(spark, db, cfg, lake_hours, wanted, dry):
     """Fence, read, settle, write: returns the results per hour."""
     fence = take_fence(db, cfg)
     computed = compute(spark, cfg, lake_hours)
+    if cfg.pause_before_write > 0:
+        log("info", "recompute", f"lake read; pausing "
+            f"{cfg.pause_before_write:g} s before writing")
+        time.sleep(cfg.pause_before_write)
+        cfg.pause_before_write = 0  # the first attempt only
     if not dry:
         settle(db, cfg)
     results = [write_hour(db, rh, computed.rows.get(rh, {}), fence, dry)

@@ -157,8 +157,15 @@ static int scan_string(struct json_scan *sc)
     int rc;
 
     sc->i++; /* the opening quote */
-    while ((rc = str_next(sc->s, sc->n, &sc->i, &cp, &why)) == 1)
-        ;
+    do {
+        /* Plain ASCII needs no decoding: skip it in one pass. */
+        while (sc->i < sc->n) {
+            unsigned char c = (unsigned char)sc->s[sc->i];
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+                break;
+            sc->i++;
+        }
+    } while ((rc = str_next(sc->s, sc->n, &sc->i, &cp, &why)) == 1);
     return rc == 0 ? 0 : scan_fail(sc, why);
 }
 
@@ -466,6 +473,16 @@ int json_key_decode(const char *raw, size_t n, char *out, size_t outlen)
 
     if (n < 2 || raw[0] != '"' || outlen == 0)
         return -1;
+    /* The usual key is plain ASCII without escapes: copy it whole. */
+    while (i < n - 1 && (unsigned char)raw[i] >= 0x20 &&
+           (unsigned char)raw[i] < 0x80 && raw[i] != '"' && raw[i] != '\\')
+        i++;
+    if (i == n - 1 && raw[i] == '"' && i - 1 < outlen) {
+        memcpy(out, raw + 1, i - 1);
+        out[i - 1] = '\0';
+        return (int)(i - 1);
+    }
+    i = 1;
     while ((rc = str_next(raw, n, &i, &cp, &why)) == 1) {
         char tmp[4];
         size_t len = utf8_encode(cp, tmp);
