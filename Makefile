@@ -127,3 +127,31 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 web/dist/.built: web/node_modules/.installed $(WEB_SRC)
 	cd web && node build.mjs
 	@touch $@
+
+# ---- the batch job and the scheduler (spark/, dags/): their tests, slow
+# for a Spark JVM per run, apart from `make check`; a local Airflow
+# (airflow standalone, web UI on AIRFLOW_PORT) over the local stack; the
+# Spark job's speed against process.
+AIRFLOW_PORT ?= 8080
+
+.PHONY: check-slow airflow bench-spark
+
+check-slow: deps
+	@$(MAKE) --no-print-directory all probes
+	@stack/stack.sh up
+	@s=0; ADTALLY_SLOW=1 tests/run.sh integration/test_spark || s=1; \
+	    ADTALLY_SLOW=1 tests/run.sh integration/test_airflow || s=1; \
+	    exit $$s
+
+airflow: deps build/adtally
+	@stack/stack.sh up
+	@mkdir -p var/airflow
+	AIRFLOW_HOME=$(CURDIR)/var/airflow \
+	    AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	    AIRFLOW__WEBSERVER__WEB_SERVER_PORT=$(AIRFLOW_PORT) \
+	    ADTALLY_HOME=$(CURDIR) .venv-airflow/bin/airflow standalone
+
+bench-spark: deps build/adtally
+	@stack/stack.sh up
+	@bench/bench_spark.sh

@@ -380,6 +380,7 @@ class HourResult:
         self.tally_totals = {}
         self.written_at = None
         self.busy = False
+        self.rows = 0  # rows the lake gives for the hour
 
     @property
     def corrected(self):
@@ -430,6 +431,7 @@ def write_hour(db, rh, want, fence, dry):
     commit touching the hour waits), compared, corrected. Leaves the hour
     alone and marks it busy when the stream wrote to it after the fence."""
     res = HourResult(rh)
+    res.rows = len(want)
     with db.cursor() as cur:
         db.begin()
         try:
@@ -519,6 +521,7 @@ def merge(into, r):
     for m in METRICS:
         have.d_metrics[m] += r.d_metrics[m]
     have.busy = r.busy
+    have.rows = r.rows
     have.tally_totals = r.tally_totals
 
 
@@ -603,7 +606,8 @@ def report(cfg, first, last, done, read, tallied, took):
           f"{sum(r.changed for r in fixed)}, removed "
           f"{sum(r.removed for r in fixed)}): clicks {signed(clicks)}, "
           f"spend {signed(spend)}; {common.fmt_hour(first)} to "
-          f"{common.fmt_hour(last)}, {read} events read, {tallied} tallied, "
+          f"{common.fmt_hour(last)}, {read} events read, {tallied} tallied "
+          f"into {sum(r.rows for r in done)} rows of {len(done)} hours, "
           f"{took:.1f} s")
     if busy:
         print(f"# busy {len(busy)} hours the stream kept writing to, left "

@@ -66,7 +66,7 @@ assert_eq three_dags_listed "$dags" \
 echo "airflow db migrate and listing: $((SECONDS - t0)) s"
 
 # --- hourly: its run at 2022-07-26 10:00 recomputes 03..08 and checks
-corrupt 2022-07-26 5
+corrupt 2022-07-26 6
 t0=$SECONDS
 "$AIRFLOW" dags test adtally_hourly 2022-07-26T10:00:00+00:00 \
     >"$TMP/hourly.log" 2>&1
@@ -74,7 +74,7 @@ assert_eq hourly_dag_test_exits_0 "$?" 0
 echo "dags test adtally_hourly: $((SECONDS - t0)) s"
 for task in recompute check_totals check_lag check_rejected; do
     assert_contains "hourly_${task}_succeeded" "$(cat "$TMP/hourly.log")" \
-        "task_id=$task, run_id=manual__2022-07-26T10:00:00+00:00"
+        "Marking task as SUCCESS. dag_id=adtally_hourly, task_id=$task,"
 done
 assert_eq hourly_no_task_failed "$(grep -c 'Marking task as FAILED' \
     "$TMP/hourly.log")" 0
@@ -85,8 +85,10 @@ same_rows hourly_restored_rows
 # --- the totals check fails when tallies and lake disagree
 corrupt 2022-07-26 7
 out=$("$AIRFLOW" tasks test adtally_hourly check_totals \
-    2022-07-26T10:00:00+00:00 2>&1)
+    2022-07-26T11:00:00+00:00 2>&1)
 assert_eq check_totals_fails_on_disagreement "$?" 1
+assert_contains check_totals_failure_is_the_command "$out" \
+    "Bash command failed. The command returned a non-zero exit code 1."
 assert_contains check_totals_says_which_hour "$out" \
     "# 2022-07-26T07 tallies impressions"
 
