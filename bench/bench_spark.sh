@@ -18,7 +18,8 @@ trap 'rm -rf "$TMP"' EXIT
 
 export ADTALLY_TOPIC=bench_spark_$$
 export ADTALLY_KEYSPACE=bench_spark
-export ADTALLY_MYSQL=mysql://root@127.0.0.1:${ADTALLY_MYSQL_PORT:-3306}/bench_spark
+MYSQL_URL=mysql://root@127.0.0.1:${ADTALLY_MYSQL_PORT:-3306}
+export ADTALLY_MYSQL=$MYSQL_URL/bench_spark
 export ADTALLY_LOG_LEVEL=warn
 mysql_db() {
     mariadb -h 127.0.0.1 -P "${ADTALLY_MYSQL_PORT:-3306}" -uroot -N -B "$@"
@@ -47,7 +48,8 @@ say "simulating $DAY: $RATE events/s for $SECONDS_REAL s"
 t0=$(now)
 "$ADTALLY" archive --drain --status-interval 0 2>"$TMP/archive.log" ||
     die "archive: $(tail -n 2 "$TMP/archive.log")"
-say "archived in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
+say "archived in $(awk -v a="$t0" -v b="$(now)" \
+    'BEGIN { printf "%.1f", b - a }') s"
 
 # --- the Spark job over the day's 24 hours (an empty events table, so
 # every row is written: the whole of a recompute)
@@ -61,7 +63,7 @@ t_read=$(grep -o 'events read in [0-9.]* s' "$TMP/spark.log" |
     awk '{ s += $4 } END { print s }')
 
 # --- process replaying the topic into another database
-export ADTALLY_MYSQL=mysql://root@127.0.0.1:${ADTALLY_MYSQL_PORT:-3306}/bench_spark_replay
+export ADTALLY_MYSQL=$MYSQL_URL/bench_spark_replay
 "$ADTALLY" schema apply --only mysql >/dev/null 2>&1 || die "schema apply"
 "$ADTALLY" dims load data >/dev/null 2>&1 || die "dims load failed"
 t0=$(now)

@@ -63,7 +63,8 @@ def hour_slices(first, last):
     out = []
     while a <= b:
         z = min(b, a + dt.timedelta(hours=RANGE_HOURS - 1))
-        out.append(f"--from {a.strftime(HOUR_FMT)} --to {z.strftime(HOUR_FMT)}")
+        out.append(f"--from {a.strftime(HOUR_FMT)}"
+                   f" --to {z.strftime(HOUR_FMT)}")
         a = z + dt.timedelta(hours=1)
     return out
 

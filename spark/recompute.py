@@ -429,15 +429,18 @@ def diff_hour(res, want, have):
 def write_hour(db, rh, want, fence, dry):
     """One reporting hour in one transaction: its rows locked (a stream
     commit touching the hour waits), compared, corrected. Leaves the hour
-    alone and marks it busy when the stream wrote to it after the fence."""
+    alone and marks it busy when the stream wrote to it after the fence.
+    With `dry`, nothing is locked or written: the hour is only compared
+    (and busy the same way, so that a check does not take a late event
+    the read missed for a difference)."""
     res = HourResult(rh)
     res.rows = len(want)
     with db.cursor() as cur:
         db.begin()
         try:
             have = stored_rows(cur, rh, lock=not dry)
-            if not dry and any(src == "kafka" and at >= fence.t0
-                               for _, _, src, at in have.values()):
+            if any(src == "kafka" and at >= fence.t0
+                   for _, _, src, at in have.values()):
                 res.busy = True
                 db.rollback()
                 return res
@@ -500,8 +503,7 @@ def run_once(spark, db, cfg, lake_hours, wanted, dry):
             f"{cfg.pause_before_write:g} s before writing")
         time.sleep(cfg.pause_before_write)
         cfg.pause_before_write = 0  # the first attempt only
-    if not dry:
-        settle(db, cfg)
+    settle(db, cfg)
     results = [write_hour(db, rh, computed.rows.get(rh, {}), fence, dry)
                for rh in wanted]
     return results, computed

@@ -130,8 +130,9 @@ ensure_python_venv() {
 
 # make_venv DIR REQUIREMENTS: DIR holds exactly REQUIREMENTS.
 make_venv() {
-  local dir=$1 req=$2 want have=""
-  want="$(sha256sum "$req" | cut -c1-16) $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  local dir=$1 req=$2 want have="" py
+  py=$(python3 -c 'import sys; print(sys.version.split()[0])')
+  want="$(sha256sum "$req" | cut -c1-16) $py"
   [[ -r $dir/.adtally-stamp ]] && have=$(<"$dir/.adtally-stamp")
   if [[ $have == "$want" && -x $dir/bin/python ]]; then
     say "venv: ${dir#"$ROOT"/} is up to date with ${req#"$ROOT"/}"

@@ -57,8 +57,8 @@ sql "$EVENTS_SQL" >"$TMP/stream.tsv"
 t0=$SECONDS
 "$AIRFLOW" db migrate >"$TMP/migrate.log" 2>&1 ||
     fail airflow_db_migrate "$(tail -n 3 "$TMP/migrate.log")"
-assert_eq no_import_errors \
-    "$("$AIRFLOW" dags list-import-errors -o json 2>/dev/null | tail -n 1)" "[]"
+errors=$("$AIRFLOW" dags list-import-errors -o json 2>/dev/null | tail -n 1)
+assert_eq no_import_errors "$errors" "[]"
 dags=$("$AIRFLOW" dags list -o plain 2>/dev/null | awk '{ print $1 }' |
     grep '^adtally' | sort | tr '\n' ' ')
 assert_eq three_dags_listed "$dags" \

@@ -31,8 +31,8 @@ hour_clicks() {
 clicks_are() { [[ $(hour_clicks) == "$1" ]]; }
 # late N: a click of job 3 in $HOUR, the Nth of this test.
 late() {
-    printf '{"ts":"2022-07-26 03:%02d:00","job_id":3,"custom_track":"click","bid":"1"}\n' \
-        "$1" | "$ADTALLY" import - >/dev/null 2>&1
+    printf '{"ts":"2022-07-26 03:%02d:00","job_id":3,%s}\n' "$1" \
+        '"custom_track":"click","bid":"1"' | "$ADTALLY" import - >/dev/null 2>&1
 }
 
 use_names spark_race
@@ -57,7 +57,8 @@ wait_for 120 grep -q "pausing" "$TMP/race.log" ||
     fail job_paused "$(tail -n 3 "$TMP/race.log")"
 late 41
 wait_for 20 clicks_are "$((c0 + 1))" ||
-    fail stream_tallied_late_event "clicks $(hour_clicks), expected $((c0 + 1))"
+    fail stream_tallied_late_event \
+        "clicks $(hour_clicks), expected $((c0 + 1))"
 wait "$job"
 assert_eq racing_run_exits_0 "$?" 0
 assert_contains job_saw_the_stream_write "$(cat "$TMP/race.log")" \
