@@ -104,6 +104,10 @@ bench: deps build/adtally
 clean:
 	rm -rf build
 
+# Keep the sanitizer objects that unit tests and probes link, so a rebuild
+# compiles only what changed.
+.SECONDARY: $(ASAN_OBJ)
+
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d
 
 build/bench/%: bench/%.c $(OBJ)

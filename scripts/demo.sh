@@ -39,10 +39,10 @@ stack/stack.sh up || exit 1
 "$ADTALLY" schema apply || exit 1
 "$ADTALLY" dims load data || exit 1
 
-start process
+start process --status-interval 2
 has_role archive && start archive
 if has_role collect; then
-    start collect
+    start collect --status-interval 2
     sleep 1
 fi
 has_role serve && start serve
@@ -61,13 +61,22 @@ fi
 has_role serve && say "dashboard: http://127.0.0.1:8091/"
 say "live tallies below; Ctrl-C stops the roles"
 
+# field LOG PATTERN: the first capture of PATTERN on the newest status line
+# of LOG (the roles log one every --status-interval seconds).
+field() {
+    grep ' status: \| status=' "$LOGS/$1.log" 2>/dev/null | tail -n 1 |
+        sed -n "s/.*$2.*/\1/p"
+}
+
 while sleep 2; do
     line=$(mariadb -h 127.0.0.1 -P "${ADTALLY_MYSQL_PORT:-3306}" -uroot -N \
-        adtally -e "SELECT CONCAT('rows ', COUNT(*), ', impressions ',
-        COALESCE(SUM(impressions), 0), ', clicks ', COALESCE(SUM(clicks), 0),
-        ', spend ', COALESCE(SUM(spend_hour), 0), ', conversions ',
-        COALESCE(SUM(conversion), 0)) FROM events" 2>/dev/null)
-    st=$(grep 'status:' "$LOGS/process.log" | tail -n 1 |
-        sed 's/.*status: //; s/, tallied.*//')
-    printf '\rdemo: %s | process: %s   ' "$line" "${st:-starting}" >&2
+        adtally -e "SELECT CONCAT('rows ', COUNT(*), ', clicks ',
+        COALESCE(SUM(clicks), 0), ', spend ', COALESCE(SUM(spend_hour), 0))
+        FROM events" 2>/dev/null)
+    rate=$(field process 'status: \([0-9.]*\) events\/s')
+    lag=$(field process ', lag \([0-9]*\)')
+    fresh=$(field process 'freshness p50 [0-9]* ms p95 \([0-9]*\) ms')
+    rej=$(field collect 'rejected=\([0-9]*\)')
+    printf '\rdemo: in %s ev/s, lag %s, freshness p95 %s ms, rejected %s | %s   ' \
+        "${rate:--}" "${lag:--}" "${fresh:--}" "${rej:-0}" "${line:-mysql?}" >&2
 done

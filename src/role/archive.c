@@ -181,22 +181,45 @@ static void arch_status(struct arch *ar, const char *what, const struct hist *h,
 
 /* --drain: every owned partition is read, written and committed up to
  * its end as of the start. */
-static int arch_drained(const struct arch *ar)
+/* --drain: a partition another member owns counts as caught up once the
+ * group's committed offset for it has reached its start target. Asked at
+ * most every 200 ms. Returns 1 when all have, 0 when not (or on error). */
+static int arch_others_drained(struct arch *ar, int64_t now)
 {
-    int owned = 0;
+    rd_kafka_topic_partition_list_t *l;
+    int done = 1;
 
+    if (now - ar->drain_checked_ms < 200)
+        return 0;
+    ar->drain_checked_ms = now;
+    l = rd_kafka_topic_partition_list_new(ar->ntargets > 0 ? ar->ntargets : 1);
+    for (int p = 0; p < ar->ntargets; p++)
+        if (!ar->parts[p].owned && ar->parts[p].target > 0)
+            rd_kafka_topic_partition_list_add(l, ar->cfg->topic, p);
+    if (l->cnt > 0 &&
+        rd_kafka_committed(kafka_consumer_handle(ar->kc), l, 5000) != 0)
+        done = 0;
+    for (int i = 0; done && i < l->cnt; i++)
+        if (l->elems[i].err ||
+            l->elems[i].offset < ar->parts[l->elems[i].partition].target)
+            done = 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    return done;
+}
+
+/* --drain: every partition of the topic has committed up to its start
+ * target, the owned ones by this member, the others by any member. */
+static int arch_drained(struct arch *ar, int64_t now)
+{
     if (ar->nrows > 0)
         return 0;
     for (int p = 0; p < ar->nparts; p++) {
         const struct arch_part *pp = &ar->parts[p];
 
-        if (!pp->owned)
-            continue;
-        owned++;
-        if (pp->next < pp->target || pp->committed < pp->next)
+        if (pp->owned && (pp->next < pp->target || pp->committed < pp->next))
             return 0;
     }
-    return owned > 0;
+    return arch_others_drained(ar, now);
 }
 
 /* --drain: the end of every partition now is where draining stops. */
@@ -220,6 +243,7 @@ static int arch_set_targets(struct arch *ar)
         }
         ar->parts[p].target = hi;
     }
+    ar->ntargets = n < ARCH_MAX_PARTS ? n : ARCH_MAX_PARTS;
     return 0;
 }
 
@@ -271,7 +295,7 @@ static int arch_run(struct arch *ar)
         if (rc == 0)
             rc = arch_maybe_flush(ar, arch_now_ms());
         arch_tick(ar);
-        if (ar->o->drain && arch_drained(ar))
+        if (ar->o->drain && arch_drained(ar, arch_now_ms()))
             break;
     }
     if (rc == 0 && !ar->failed && arch_flush(ar, 0) != 0)

@@ -64,6 +64,8 @@ struct arch {
     struct buf insert_cql;
     struct arch_part parts[ARCH_MAX_PARTS];
     int nparts;
+    int ntargets;             /* --drain: partitions with a target */
+    int64_t drain_checked_ms; /* --drain: last look at others' offsets */
     /* Consumed, not yet written: rows[0..nrows); events are reused. */
     struct arch_row *rows;
     size_t nrows, rows_cap, rows_max;

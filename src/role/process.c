@@ -212,22 +212,38 @@ static void proc_status(struct proc *pr, double secs, uint64_t seen_before)
              (long long)proc_percentile(pr, 0.95), dd, dd_bytes / 1024);
 }
 
-/* --drain: every owned partition has committed up to its start target. */
-static int proc_drained(struct proc *pr)
+/* --drain: a partition another member owns counts as caught up once the
+ * offset stored for it in MySQL has reached its start target. Read at most
+ * every 200 ms. Returns 1 when all have, 0 when not (or on a read error). */
+static int proc_others_drained(struct proc *pr, int64_t now)
 {
-    int owned = 0;
+    int64_t off;
 
+    if (now - pr->drain_checked_ms < 200)
+        return 0;
+    pr->drain_checked_ms = now;
+    for (int p = 0; p < pr->ntargets; p++) {
+        const struct proc_part *pp = &pr->parts[p];
+        if (pp->owned || pp->target == 0)
+            continue;
+        if (proc_offset_stored(pr, p, &off) != 0 || off < pp->target)
+            return 0;
+    }
+    return 1;
+}
+
+/* --drain: every partition of the topic has committed up to its start
+ * target, the owned ones by this member, the others by any member. */
+static int proc_drained(struct proc *pr, int64_t now)
+{
     if (pr->batch_msgs)
         return 0;
     for (int p = 0; p < pr->nparts; p++) {
         const struct proc_part *pp = &pr->parts[p];
-        if (!pp->owned)
-            continue;
-        owned++;
-        if (pp->next < pp->target || pp->next < pp->replay_to)
+        if (pp->owned && (pp->next < pp->target || pp->next < pp->replay_to))
             return 0;
     }
-    return owned > 0;
+    return proc_others_drained(pr, now);
 }
 
 /* --drain: the end of every partition now is where draining stops. */
@@ -251,6 +267,7 @@ static int proc_set_targets(struct proc *pr)
         }
         pr->parts[p].target = hi;
     }
+    pr->ntargets = n < PROC_MAX_PARTS ? n : PROC_MAX_PARTS;
     return 0;
 }
 
@@ -335,7 +352,7 @@ static int proc_run(struct proc *pr)
             seen_before = pr->seen;
             last_status = now;
         }
-        if (pr->o->drain && proc_drained(pr))
+        if (pr->o->drain && proc_drained(pr, now))
             break;
     }
     event_free(&ev);

@@ -55,6 +55,8 @@ struct proc {
     int utc;
     struct proc_part parts[PROC_MAX_PARTS];
     int nparts;
+    int ntargets;             /* --drain: partitions with a target */
+    int64_t drain_checked_ms; /* --drain: last read of others' offsets */
     struct proc_jobs jobs;
     struct tally_batch batch;
     long batch_msgs;
