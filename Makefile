@@ -99,7 +99,6 @@ check: deps
 bench: deps build/adtally
 	@stack/stack.sh up
 	@bench/run.sh
-	@bench/bench_spark.sh
 
 clean:
 	rm -rf build

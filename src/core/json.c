@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "util/hex.h"
 
 /* A position in the input and the first error met. */
 struct json_scan {
@@ -35,17 +36,6 @@ static void scan_ws(struct json_scan *sc)
             break;
         sc->i++;
     }
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Reads the 4 hex digits of a \u escape at s[*i]. Returns the unit or -1. */

@@ -5,19 +5,10 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "util/hex.h"
+
 /* Ticks from 1582-10-15 to 1970-01-01. */
 #define UUID_UNIX_TICKS 0x01b21dd213814000ULL
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int uuid_parse(const char *s, size_t n, uint8_t out[16], const char **why)
 {
@@ -34,8 +25,8 @@ int uuid_parse(const char *s, size_t n, uint8_t out[16], const char **why)
                 return -1;
             i++;
         }
-        hi = hex_digit(s[i]);
-        lo = hex_digit(s[i + 1]);
+        hi = hex_value(s[i]);
+        lo = hex_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[k] = (uint8_t)(hi << 4 | lo);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "role/serve.h"
+#include "util/hex.h"
 
 enum serve_param {
     SP_FROM,
@@ -53,17 +54,6 @@ const char *serve_by_name(enum serve_by b)
     return serve_bys[b];
 }
 
-static int sq_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out (NUL-terminated, at most cap - 1
  * bytes); '+' is a space. Returns the length, -1 for a bad escape or a
  * NUL byte, -2 when too long. */
@@ -79,8 +69,8 @@ static long sq_decode(const char *s, size_t n, char *out, size_t cap)
 
             if (i + 2 >= n)
                 return -1;
-            hi = sq_hex(s[i + 1]);
-            lo = sq_hex(s[i + 2]);
+            hi = hex_value(s[i + 1]);
+            lo = hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi * 16 + lo;
