@@ -51,6 +51,8 @@ static const struct cfg_opt sim_table[] = {
      "concurrent kept-alive connections to the collector"},
     {"give-up", CFG_INT, "60", 1, 86400, offsetof(struct sim_opts, give_up_s),
      "seconds after which an unacknowledged request is given up"},
+    {"max-bid", CFG_DOUBLE, "10", 0, 1e9, offsetof(struct sim_opts, max_bid),
+     "highest bid sent; a publisher's range above it is cut to it"},
     {"expect-file", CFG_STR, NULL, 0, 0, offsetof(struct sim_opts, expect_file),
      "write the expected rows of `events` here, as TSV"},
     CFG_END,
@@ -61,15 +63,16 @@ static const struct cfg_role sim_role = {
     "Sends job-ad traffic built from the dimension tables in MySQL (jobs\n"
     "whose campaign, group and company agree; publishers' bid ranges):\n"
     "visits of a page view, `alive` pings, clicks at 5-15% per view with a\n"
-    "bid in the publisher's min_bid..max_bid, conversions and qualified or\n"
-    "unqualified results, plus late events, repeats and invalid lines at\n"
-    "the given shares. --to http://host:port goes through a collector\n"
-    "(GET /track beacons, or POST /events with --batch), retrying on 503\n"
-    "after Retry-After; --to kafka produces to <topic> (key: job id) and\n"
-    "<topic>.rejected. Prints a JSON summary on stdout: the tallied\n"
-    "totals of first sends (impressions, clicks, conversions, qualified,\n"
-    "unqualified, spend), repeats, late, invalid, and what was\n"
-    "acknowledged. Exits 1 when some line was never acknowledged."};
+    "bid in the publisher's min_bid..max_bid (cut to --max-bid),\n"
+    "conversions and qualified or unqualified results, plus late events,\n"
+    "repeats and invalid lines at the given shares. --to http://host:port\n"
+    "goes through a collector (GET /track beacons, or POST /events with\n"
+    "--batch), retrying on 503 after Retry-After; --to kafka produces to\n"
+    "<topic> (key: job id) and <topic>.rejected. Prints a JSON summary on\n"
+    "stdout: the tallied totals of first sends (impressions, clicks,\n"
+    "conversions, qualified, unqualified, spend), repeats, late, invalid,\n"
+    "and what was acknowledged. Exits 1 when some line was never\n"
+    "acknowledged."};
 
 static void sim_on_signal(int sig)
 {
@@ -143,6 +146,21 @@ static const char sim_jobs_sql[] =
     " JOIN job_group g ON g.id = j.group_id AND g.campaign_id = j.campaign_id"
     " WHERE j.company_id IS NULL OR c.company_id IS NULL"
     " OR c.company_id = j.company_id ORDER BY j.id";
+
+/* Cuts every publisher's bid range to at most `max_bid` (in currency
+ * units): the dimension exports hold test rows with ranges in the
+ * thousands, while the platform's real clicks bid at most a few units. */
+static void sim_cap_bids(struct sim_dims *d, double max_bid)
+{
+    int64_t cap = (int64_t)(max_bid * EV_BID_SCALE + 0.5);
+
+    for (size_t i = 0; i < d->npubs; i++) {
+        if (d->pubs[i].max_bid > cap)
+            d->pubs[i].max_bid = cap;
+        if (d->pubs[i].min_bid > cap)
+            d->pubs[i].min_bid = cap;
+    }
+}
 
 static int sim_dims_load(const struct config *cfg, struct sim_dims *d,
                          uint64_t seed)
@@ -351,6 +369,7 @@ int role_simulate_main(int argc, char **argv)
     rc = 1;
     if (sim_dims_load(&cfg, &d, (uint64_t)o.seed) != 0)
         goto out;
+    sim_cap_bids(&d, o.max_bid);
     signal(SIGTERM, sim_on_signal);
     signal(SIGINT, sim_on_signal);
     rc = sim_run(&o, &cfg, &d, utc, start);

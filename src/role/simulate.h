@@ -26,6 +26,7 @@ struct sim_opts {
     long long batch;
     long long connections;
     long long give_up_s;
+    double max_bid;
     const char *expect_file;
 };
 

@@ -127,6 +127,16 @@ assert_eq other_seed_other_events "$(cmp -s "$TMP/a.txt" "$TMP/c.txt" ||
     echo differ)" differ
 assert_eq create_time_is_version_1 "$(grep -m 1 '"ts"' "$TMP/a.txt" |
     jq -r '.create_time[14:15]')" 1
+# The real publishers' table has test rows with bid ranges in the
+# thousands; bids stay at or below --max-bid (10 by default).
+maxbid() { jq -rs 'map(select(.bid != null) | .bid | tonumber) | max' "$1"; }
+assert_eq bids_within_default_cap "$(maxbid "$TMP/a.txt" | awk '{ print ($1 > 0 && $1 <= 10) }')" 1
+export ADTALLY_TOPIC="it_sim_cap_$$_$RANDOM"
+"$ADTALLY" schema apply --only kafka >/dev/null 2>&1
+"$ADTALLY" simulate --to kafka "${SIM[@]}" --count 600 --seed 5 \
+    --invalid-share 0 --max-bid 0.5 >/dev/null 2>>"$TMP/sim.log"
+topic_dump "$ADTALLY_TOPIC" >"$TMP/cap.txt"
+assert_eq bids_within_given_cap "$(maxbid "$TMP/cap.txt" | awk '{ print ($1 > 0 && $1 <= 0.5) }')" 1
 
 "$ADTALLY" simulate --to kafka --duration 0 --rate 200 \
     >"$TMP/summary.json" 2>>"$TMP/sim.log" &
