@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Freshness of the tallies: the simulator writes to Kafka at a steady
 # 20,000 events/s while `process` runs; its status line gives the time from
-# each event's arrival at Kafka to its committed tally. Run by bench/run.sh.
+# each event's arrival at Kafka to its committed tally (the line at exit
+# covers the whole run). Run by bench/run.sh.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,8 +24,8 @@ sleep 3
 sleep 3
 kill -TERM "$ppid"
 wait "$ppid"
-line=$(grep 'status:' "$W/fresh.log" | tail -n 1)
-echo "process_status ${line#*status: }"
+line=$(grep 'process: done:' "$W/fresh.log" | tail -n 1)
+echo "process_run ${line#*done: }"
 p50=$(sed -n 's/.*freshness p50 \([0-9-]*\) ms.*/\1/p' <<<"$line")
 p95=$(sed -n 's/.*p95 \([0-9-]*\) ms.*/\1/p' <<<"$line")
 echo "freshness_p50_ms $p50"

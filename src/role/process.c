@@ -166,24 +166,41 @@ static int proc_message(struct proc *pr, const rd_kafka_message_t *m,
     return proc_event(pr, m, ev);
 }
 
-static int64_t proc_percentile(const struct proc *pr, double q)
+/* The q-quantile of a freshness histogram in ms; -1 when it is empty. */
+static int64_t proc_percentile(const uint32_t *hist, double q)
 {
     uint64_t total = 0, seen = 0;
 
     for (int i = 0; i <= 10000; i++)
-        total += pr->fresh_hist[i];
+        total += hist[i];
     if (total == 0)
         return -1;
     for (int i = 0; i <= 10000; i++) {
-        seen += pr->fresh_hist[i];
+        seen += hist[i];
         if ((double)seen >= q * (double)total)
             return i;
     }
     return 10000;
 }
 
-static void proc_status(struct proc *pr, double secs, uint64_t seen_before)
+/* Moves the interval's freshness counts into the whole run's. */
+static void proc_fresh_merge(struct proc *pr)
 {
+    for (int i = 0; i <= 10000; i++)
+        pr->fresh_total[i] += pr->fresh_hist[i];
+    memset(pr->fresh_hist, 0, sizeof(pr->fresh_hist));
+}
+
+/* Logs a status line: rates and freshness over the last `secs` (the
+ * interval's histogram, then emptied), or over the whole run when
+ * `final`. */
+static void proc_status(struct proc *pr, double secs, uint64_t seen_before,
+                        int final)
+{
+    const uint32_t *fh = final ? pr->fresh_total : pr->fresh_hist;
+
+    if (final)
+        proc_fresh_merge(pr);
     int64_t lag = 0, lo, hi;
     size_t dd = 0, dd_bytes = 0;
 
@@ -198,18 +215,20 @@ static void proc_status(struct proc *pr, double secs, uint64_t seen_before)
         dd_bytes += dedup_bytes(&pr->parts[p].dd);
     }
     log_info("process",
-             "status: %.0f events/s, lag %lld, tallied %llu, repeats %llu, "
+             "%s: %.0f events/s, lag %lld, tallied %llu, repeats %llu, "
              "not tallied %llu, rejected %llu, commits %llu (avg %.1f ms, "
              "max %.0f ms), freshness p50 %lld ms p95 %lld ms, dedup %zu "
              "events (%zu KiB)",
+             final ? "done" : "status",
              secs > 0 ? (double)(pr->seen - seen_before) / secs : 0.0,
              (long long)lag, (unsigned long long)pr->tallied,
              (unsigned long long)pr->repeats,
              (unsigned long long)pr->not_tallied,
              (unsigned long long)pr->rejected, (unsigned long long)pr->commits,
              pr->commits ? pr->commit_ms_sum / (double)pr->commits : 0.0,
-             pr->commit_ms_max, (long long)proc_percentile(pr, 0.5),
-             (long long)proc_percentile(pr, 0.95), dd, dd_bytes / 1024);
+             pr->commit_ms_max, (long long)proc_percentile(fh, 0.5),
+             (long long)proc_percentile(fh, 0.95), dd, dd_bytes / 1024);
+    proc_fresh_merge(pr);
 }
 
 /* --drain: a partition another member owns counts as caught up once the
@@ -325,7 +344,7 @@ static int proc_maybe_commit(struct proc *pr, int64_t now)
 static int proc_run(struct proc *pr)
 {
     struct event ev;
-    int64_t last_status = proc_now_ms();
+    int64_t started = proc_now_ms(), last_status = started;
     uint64_t seen_before = 0;
     int rc = 0;
 
@@ -348,7 +367,7 @@ static int proc_run(struct proc *pr)
         if (now - pr->jobs.loaded_ms >= pr->o->dims_refresh_s * 1000)
             proc_jobs_load(pr);
         if (pr->o->status_s && now - last_status >= pr->o->status_s * 1000) {
-            proc_status(pr, (double)(now - last_status) / 1000, seen_before);
+            proc_status(pr, (double)(now - last_status) / 1000, seen_before, 0);
             seen_before = pr->seen;
             last_status = now;
         }
@@ -358,7 +377,7 @@ static int proc_run(struct proc *pr)
     event_free(&ev);
     if (rc == 0 && proc_commit(pr) != 0)
         rc = -1;
-    proc_status(pr, (double)(proc_now_ms() - last_status) / 1000, seen_before);
+    proc_status(pr, (double)(proc_now_ms() - started) / 1000, 0, 1);
     return rc;
 }
 

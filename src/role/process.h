@@ -67,7 +67,9 @@ struct proc {
     uint64_t seen, tallied, repeats, rejected, not_tallied, commits;
     uint64_t reject_failures;
     double commit_ms_sum, commit_ms_max;
-    uint32_t fresh_hist[10001]; /* arrival to commit, 1 ms buckets */
+    uint32_t fresh_hist[10001];  /* arrival to commit, 1 ms buckets, since
+                                    the last status line */
+    uint32_t fresh_total[10001]; /* the same for the earlier intervals */
 };
 
 /* Set by SIGTERM or SIGINT: finish the batch, then exit. */
