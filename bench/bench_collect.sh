@@ -35,7 +35,8 @@ NGINX
 nginx -c "$W/nginx/nginx.conf" || { echo "bench: nginx did not start"; exit 1; }
 trap 'kill $(cat "$W/nginx/nginx.pid") 2>/dev/null; kill $cpid 2>/dev/null' EXIT
 
-"$ADTALLY" collect --listen "127.0.0.1:$PORT_COLLECT" 2>"$W/collect.log" &
+"$ADTALLY" collect --listen "127.0.0.1:$PORT_COLLECT" ${BENCH_COLLECT_ARGS:-} \
+    2>"$W/collect.log" &
 cpid=$!
 for _ in $(seq 50); do
     curl -sf "http://127.0.0.1:$PORT_COLLECT/healthz" >/dev/null && break

@@ -159,6 +159,11 @@ struct http_server *http_server_create(const struct http_server_opts *o,
 /* The port listened on. */
 int http_server_port(const struct http_server *s);
 
+/* The write end of a non-blocking pipe owned by the server: a byte
+ * written to it wakes the loop, which then runs the tick without waiting
+ * for tick_ms. For a client library that signals work through an fd. */
+int http_server_wake_fd(const struct http_server *s);
+
 /* Serves until http_server_stop, then closes the listening socket,
  * lets the requests in flight finish (their answers close the
  * connection) and returns once no connection is left: 0, or -1 with the

@@ -48,6 +48,7 @@ struct http_server {
     struct http_server_opts o;
     int epfd;
     int lfd;
+    int wake[2]; /* a pipe: a byte in it means run the tick now */
     int port;
     struct http_req **conns;
     int nconns;

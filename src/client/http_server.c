@@ -1,5 +1,6 @@
 /* The HTTP server's loop: listening, accepting, events, deadlines, stop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -125,6 +126,7 @@ struct http_server *http_server_create(const struct http_server_opts *o,
 {
     struct http_server *s = calloc(1, sizeof(*s));
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    struct epoll_event wev = {.events = EPOLLIN};
 
     if (s == NULL || o->max_conns < 1 || o->handler == NULL) {
         snprintf(err, errlen, s ? "bad server options" : "out of memory");
@@ -133,6 +135,7 @@ struct http_server *http_server_create(const struct http_server_opts *o,
     }
     s->o = *o;
     s->lfd = -1;
+    s->wake[0] = s->wake[1] = -1;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->conns = calloc((size_t)o->max_conns, sizeof(*s->conns));
     if (s->epfd < 0 || s->conns == NULL) {
@@ -142,7 +145,10 @@ struct http_server *http_server_create(const struct http_server_opts *o,
     s->lfd = http_listen(o->listen, &s->port, err, errlen);
     if (s->lfd < 0)
         goto fail;
-    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) != 0) {
+    wev.data.ptr = s->wake;
+    if (pipe2(s->wake, O_NONBLOCK | O_CLOEXEC) != 0 ||
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) != 0 ||
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake[0], &wev) != 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto fail;
     }
@@ -155,6 +161,11 @@ fail:
 int http_server_port(const struct http_server *s)
 {
     return s->port;
+}
+
+int http_server_wake_fd(const struct http_server *s)
+{
+    return s->wake[1];
 }
 
 /* Too many connections: a short 503, then close. */
@@ -213,9 +224,15 @@ static void http_server_event(struct http_server *s,
                               const struct epoll_event *e)
 {
     struct http_req *c = e->data.ptr;
+    char wakes[64];
 
     if (c == NULL) {
         http_server_accept(s);
+        return;
+    }
+    if (e->data.ptr == s->wake) { /* the tick runs after this turn */
+        while (read(s->wake[0], wakes, sizeof(wakes)) > 0)
+            ;
         return;
     }
     if (c->state == HC_DEAD)
@@ -341,6 +358,9 @@ void http_server_destroy(struct http_server *s)
     http_server_reap(s);
     if (s->lfd >= 0)
         close(s->lfd);
+    for (int i = 0; i < 2; i++)
+        if (s->wake[i] >= 0)
+            close(s->wake[i]);
     if (s->epfd >= 0)
         close(s->epfd);
     free(s->conns);

@@ -9,6 +9,7 @@
 
 struct kafka_producer {
     rd_kafka_t *rk;
+    rd_kafka_queue_t *mainq; /* held while a wake fd is set */
     kafka_delivery_fn *on_delivery;
     void *ctx;
 };
@@ -185,10 +186,21 @@ int kafka_producer_fatal(struct kafka_producer *p, char *err, size_t errlen)
            RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
+void kafka_producer_wake_fd(struct kafka_producer *p, int fd)
+{
+    if (p->mainq == NULL)
+        p->mainq = rd_kafka_queue_get_main(p->rk);
+    rd_kafka_queue_io_event_enable(p->mainq, fd, "1", 1);
+}
+
 void kafka_producer_destroy(struct kafka_producer *p)
 {
     if (p == NULL)
         return;
+    if (p->mainq != NULL) {
+        rd_kafka_queue_io_event_enable(p->mainq, -1, NULL, 0);
+        rd_kafka_queue_destroy(p->mainq);
+    }
     rd_kafka_destroy(p->rk);
     free(p);
 }

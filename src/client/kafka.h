@@ -34,6 +34,12 @@ int kafka_producer_send(struct kafka_producer *p, const char *topic,
                         size_t vlen, void *msg_opaque, int timeout_ms,
                         char *err, size_t errlen);
 
+/* Makes librdkafka write to `fd` whenever a delivery report becomes ready
+ * to serve, so an event loop can sleep on fd rather than poll on a timer.
+ * fd stays the caller's and must be non-blocking; -1 turns this off,
+ * which the caller does before it closes fd. */
+void kafka_producer_wake_fd(struct kafka_producer *p, int fd);
+
 /* Serves delivery reports for up to timeout_ms. */
 void kafka_producer_poll(struct kafka_producer *p, int timeout_ms);
 

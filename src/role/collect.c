@@ -130,20 +130,24 @@ static void collect_tick(void *ctx)
 }
 
 /* Our producer defaults under the user's kafka.* settings: messages time
- * out with the requests, and the local queue holds --queue-max. */
+ * out with the requests, the local queue holds --queue-max, and nothing
+ * lingers. */
 static struct kafka_producer *collect_producer(struct collect *c, char *err,
                                                size_t errlen)
 {
     const struct config *cfg = c->cfg;
-    struct cfg_kv props[2 + 64];
+    struct cfg_kv props[3 + 64];
     char timeout[24], qmax[24];
-    size_t n = 2;
+    size_t n = 3;
 
     snprintf(timeout, sizeof(timeout), "%lld", c->o->ack_timeout_ms);
     snprintf(qmax, sizeof(qmax), "%lld", c->o->queue_max + 1000);
     props[0] = (struct cfg_kv){"message.timeout.ms", timeout};
     props[1] = (struct cfg_kv){"queue.buffering.max.messages", qmax};
-    for (size_t i = 0; i < cfg->n_kafka_props && n < 66; i++)
+    /* Every answer waits for its ack, so lingering only adds latency;
+     * requests that arrive while a produce is in flight batch anyway. */
+    props[2] = (struct cfg_kv){"linger.ms", "0"};
+    for (size_t i = 0; i < cfg->n_kafka_props && n < 67; i++)
         props[n++] = cfg->kafka_props[i];
     return kafka_producer_create(cfg->kafka, props, n, collect_on_delivery, c,
                                  err, errlen);
@@ -217,6 +221,9 @@ static int collect_serve(struct collect *c)
         log_error("collect", "%s", err);
         return 1;
     }
+    /* Delivery reports wake the loop at once: a beacon's answer waits for
+     * Kafka's ack, not for the next tick. */
+    kafka_producer_wake_fd(c->kp, http_server_wake_fd(c->srv));
     log_info("collect", "listening on %s (port %d); topic %s, rejects to %s",
              c->o->listen, http_server_port(c->srv), c->cfg->topic,
              c->rejected_topic);
@@ -249,6 +256,8 @@ int role_collect_main(int argc, char **argv)
     signal(SIGINT, collect_on_signal);
     rc = collect_serve(&c);
 out:
+    if (c.kp != NULL)
+        kafka_producer_wake_fd(c.kp, -1); /* the fd goes with the server */
     http_server_destroy(c.srv);
     kafka_producer_destroy(c.kp); /* may report on the last batches */
     collect_batches_free(&c);
