@@ -1,6 +1,6 @@
 /* Tests of the HTTP server loop (src/client/http_server.c) over loopback
  * sockets: keep-alive, pipelining, late answers, caps, time-outs, CORS,
- * the connection limit and a graceful stop. */
+ * the connection limit, a graceful stop, and the wake pipe. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -353,6 +353,67 @@ static void stop_finishes_requests_in_flight(void)
     close(idle);
 }
 
+/* A server whose tick period is a minute: only the wake pipe can make
+ * its tick run within the test. */
+static struct http_server *wsrv;
+static atomic_int wake_ticks, wake_stop;
+
+static void wake_tick(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&wake_ticks, 1);
+    if (atomic_load(&wake_stop))
+        http_server_stop(wsrv);
+}
+
+static void *wake_serve(void *arg)
+{
+    char err[256];
+
+    (void)arg;
+    if (http_server_run(wsrv, err, sizeof(err)) != 0)
+        printf("  run: %s\n", err);
+    return NULL;
+}
+
+/* Waits up to 2 s for the tick count to pass `n`. */
+static int wake_ticks_over(int n)
+{
+    for (int i = 0; i < 200 && atomic_load(&wake_ticks) <= n; i++)
+        usleep(10000);
+    return atomic_load(&wake_ticks) > n;
+}
+
+static void wake_fd_runs_the_tick_at_once(void)
+{
+    struct http_server_opts o;
+    pthread_t t;
+    char err[256];
+    int before;
+
+    http_server_opts_default(&o);
+    o.listen = "127.0.0.1:0";
+    o.tick_ms = 60000;
+    o.handler = handler;
+    o.tick = wake_tick;
+    wsrv = http_server_create(&o, err, sizeof(err));
+    CHECK(wsrv != NULL);
+    if (wsrv == NULL)
+        return;
+    CHECK(http_server_wake_fd(wsrv) >= 0);
+    pthread_create(&t, NULL, wake_serve, NULL);
+    usleep(50000);
+    before = atomic_load(&wake_ticks);
+    CHECK(write(http_server_wake_fd(wsrv), "1", 1) == 1);
+    CHECK(wake_ticks_over(before));
+    atomic_store(&wake_stop, 1);
+    before = atomic_load(&wake_ticks);
+    CHECK(write(http_server_wake_fd(wsrv), "1", 1) == 1);
+    CHECK(wake_ticks_over(before));
+    pthread_join(t, NULL);
+    http_server_destroy(wsrv);
+}
+
 int main(void)
 {
     char err[256];
@@ -383,5 +444,6 @@ int main(void)
     RUN(connections_over_the_limit_get_503);
     RUN(stop_finishes_requests_in_flight);
     http_server_destroy(srv);
+    RUN(wake_fd_runs_the_tick_at_once);
     return TEST_DONE();
 }
