@@ -97,9 +97,11 @@ int ev_fail(struct ev_error *err, int f, const char *fmt, ...)
 
 int event_field_lookup(const char *name, size_t n)
 {
+    if (n == 0)
+        return -1;
     for (int f = 0; f < EV_NFIELDS; f++) {
         const char *fn = ev_field_names[f];
-        if (n > 0 && strlen(fn) == n && memcmp(fn, name, n) == 0)
+        if (fn[0] == name[0] && strlen(fn) == n && memcmp(fn, name, n) == 0)
             return f;
     }
     return -1;
@@ -641,7 +643,8 @@ int event_to_json(const struct event *ev, struct buf *out)
 
         if (ev->text[f] == NULL)
             continue;
-        rc = buf_printf(out, "%s\"%s\":", first ? "" : ",", ev_field_names[f]);
+        rc = (first ? 0 : buf_putc(out, ',')) | buf_putc(out, '"') |
+             buf_puts(out, ev_field_names[f]) | buf_append(out, "\":", 2);
         if (rc == 0 && (k == EVK_INT || k == EVK_ID || k == EVK_BID))
             rc = buf_append(out, ev->text[f], ev->len[f]);
         else if (rc == 0)

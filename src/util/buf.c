@@ -91,31 +91,55 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
-int buf_json_str(struct buf *b, const char *s, size_t n)
+/* The escape of byte c inside a JSON string, into esc; its length, or 0
+ * when c stands for itself. */
+static size_t buf_json_escape(unsigned char c, char esc[6])
 {
     static const char hex[] = "0123456789abcdef";
+
+    esc[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    default:
+        break;
+    }
+    if (c >= 0x20)
+        return 0;
+    memcpy(esc + 1, "u00", 3);
+    esc[4] = hex[c >> 4];
+    esc[5] = hex[c & 15];
+    return 6;
+}
+
+int buf_json_str(struct buf *b, const char *s, size_t n)
+{
+    size_t run = 0; /* start of the bytes that stand for themselves */
 
     if (buf_putc(b, '"') != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        int rc;
+        char esc[6];
+        size_t k = buf_json_escape((unsigned char)s[i], esc);
 
-        if (c == '"' || c == '\\')
-            rc = buf_putc(b, '\\') || buf_putc(b, (char)c);
-        else if (c == '\n')
-            rc = buf_puts(b, "\\n");
-        else if (c == '\r')
-            rc = buf_puts(b, "\\r");
-        else if (c == '\t')
-            rc = buf_puts(b, "\\t");
-        else if (c < 0x20)
-            rc = buf_append(b, esc, sizeof(esc));
-        else
-            rc = buf_putc(b, (char)c);
-        if (rc != 0)
+        if (k == 0)
+            continue;
+        if (buf_append(b, s + run, i - run) != 0 || buf_append(b, esc, k) != 0)
             return -1;
+        run = i + 1;
     }
+    if (buf_append(b, s + run, n - run) != 0)
+        return -1;
     return buf_putc(b, '"');
 }
