@@ -2,7 +2,10 @@
 #include "core/uuid.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include "util/hex.h"
@@ -78,7 +81,7 @@ int64_t uuid_time_ms(const uint8_t u[16])
 }
 
 /* Fills p[0..n) from the kernel's random source. Returns 0 or -1. */
-static int random_fill(void *p, size_t n)
+static int random_fill_os(void *p, size_t n)
 {
     size_t got = 0;
 
@@ -90,6 +93,47 @@ static int random_fill(void *p, size_t n)
             return -1;
         got += (size_t)r;
     }
+    return 0;
+}
+
+/* Random bytes come from the kernel 4 KiB at a time, per thread; a fork
+ * empties every pool so that parent and child never share bytes. */
+static __thread uint8_t pool[4096];
+static __thread size_t pool_left;
+static __thread unsigned pool_gen;
+static atomic_uint pool_forks;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_on_fork(void)
+{
+    atomic_fetch_add(&pool_forks, 1);
+}
+
+static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_on_fork);
+}
+
+static int random_fill(void *p, size_t n)
+{
+    unsigned gen;
+
+    pthread_once(&pool_once, pool_init);
+    gen = atomic_load(&pool_forks);
+    if (gen != pool_gen) {
+        pool_left = 0;
+        pool_gen = gen;
+    }
+    if (n > sizeof(pool))
+        return random_fill_os(p, n);
+    if (pool_left < n) {
+        if (random_fill_os(pool, sizeof(pool)) != 0)
+            return -1;
+        pool_left = sizeof(pool);
+    }
+    memcpy(p, pool + sizeof(pool) - pool_left, n);
+    memset(pool + sizeof(pool) - pool_left, 0, n); /* used bytes go */
+    pool_left -= n;
     return 0;
 }
 

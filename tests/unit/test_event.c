@@ -3,9 +3,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/event.h"
 #include "core/json.h"
+#include "core/uuid.h"
 #include "test.h"
 
 #define LEN(s) (sizeof(s) - 1)
@@ -1112,9 +1115,48 @@ static void whole_tracking_log_is_accepted_and_round_trips(void)
     buf_free(&file);
 }
 
+static int uuid_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+/* Many ids of one millisecond, then a forked child's next id: all
+ * distinct, so the buffered randomness is never handed out twice. */
+static void generated_uuids_are_distinct_across_a_fork(void)
+{
+    enum { N = 5000 };
+    static uint8_t ids[N + 1][16];
+    int fds[2], status = -1;
+    pid_t pid;
+
+    for (int i = 0; i < N; i++)
+        CHECK_INT(uuid_make_v1(1658127911130, ids[i]), 0);
+    CHECK_INT(pipe(fds), 0);
+    pid = fork();
+    if (pid == 0) {
+        uint8_t u[16];
+        int ok =
+            uuid_make_v1(1658127911130, u) == 0 && write(fds[1], u, 16) == 16;
+        _exit(ok ? 0 : 1);
+    }
+    CHECK_INT(uuid_make_v1(1658127911130, ids[N - 1]), 0); /* parent's */
+    CHECK_INT(read(fds[0], ids[N], 16), 16);               /* child's */
+    waitpid(pid, &status, 0);
+    CHECK_INT(status, 0);
+    close(fds[0]);
+    close(fds[1]);
+    qsort(ids, N + 1, 16, uuid_cmp);
+    for (int i = 1; i <= N; i++)
+        if (memcmp(ids[i - 1], ids[i], 16) == 0) {
+            CHECK(!"two generated ids are equal");
+            break;
+        }
+}
+
 int main(void)
 {
     RUN(field_tables_name_and_type_every_field);
+    RUN(generated_uuids_are_distinct_across_a_fork);
     RUN(integers_accept_integral_numbers_and_strings);
     RUN(integers_refuse_booleans_junk_and_out_of_range);
     RUN(bids_accept_up_to_4_decimals_exactly);
