@@ -2,6 +2,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
 INCLUDES := -Isrc $(shell mariadb_config --include 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -MMD -MP $(INCLUDES)
@@ -92,7 +93,7 @@ format-check:
 
 # Installs what is missing, builds, starts the stack and runs every test.
 check: deps
-	@$(MAKE) --no-print-directory all unit probes fuzz-replay
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit probes fuzz-replay
 	@stack/stack.sh up
 	@tests/run.sh
 
@@ -141,7 +142,7 @@ AIRFLOW_PORT ?= 8080
 .PHONY: check-slow airflow bench-spark
 
 check-slow: deps
-	@$(MAKE) --no-print-directory all probes
+	@$(MAKE) --no-print-directory -j$(NPROC) all probes
 	@stack/stack.sh up
 	@s=0; ADTALLY_SLOW=1 tests/run.sh integration/test_spark || s=1; \
 	    ADTALLY_SLOW=1 tests/run.sh integration/test_airflow || s=1; \

@@ -12,6 +12,7 @@
 #include "core/timeparse.h"
 #include "core/utf8.h"
 #include "core/uuid.h"
+#include "util/num.h"
 
 /* All decoded values of one input fit: decoding never grows a value by
  * more than a few bytes, and an input is at most EV_LINE_MAX. */
@@ -261,14 +262,18 @@ static int parse_bid(enum json_type t, const char *p, size_t n, int64_t *out,
 }
 
 /* Writes a scaled bid with its trailing fractional zeros removed. */
-static int format_bid(int64_t v, char *out, size_t outlen)
+static int format_bid(int64_t v, char out[40])
 {
-    int len = snprintf(out, outlen, "%lld", (long long)(v / EV_BID_SCALE));
+    int len = (int)num_format_i64(out, v / EV_BID_SCALE);
     int frac = (int)(v % EV_BID_SCALE);
 
+    assert(v >= 0);
     if (frac == 0)
         return len;
-    len += snprintf(out + len, outlen - (size_t)len, ".%04d", frac);
+    out[len++] = '.';
+    for (int d = EV_BID_SCALE / 10; d > 0; d /= 10)
+        out[len++] = (char)('0' + frac / d % 10);
+    out[len] = '\0';
     while (out[len - 1] == '0')
         out[--len] = '\0';
     return len;
@@ -295,11 +300,11 @@ static int parse_typed(enum ev_field f, enum json_type t, const char *p,
     case EVK_ID:
         if (parse_int(f, t, p, n, &tv->num, err) != 0)
             return -1;
-        return snprintf(norm, 40, "%d", (int)tv->num);
+        return (int)num_format_i64(norm, tv->num);
     case EVK_BID:
         if (parse_bid(t, p, n, &tv->bid, err) != 0)
             return -1;
-        return format_bid(tv->bid, norm, 40);
+        return format_bid(tv->bid, norm);
     case EVK_TS:
         if (t != JSON_STRING || timeparse_ts(p, n, &tv->ms, &why) != 0)
             return ev_fail(err, f, "%s", why ? why : "not a time");

@@ -1,6 +1,7 @@
 /* The tally rules of DESIGN §4. */
 #include "core/tally.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "core/json.h"
+#include "util/num.h"
 
 static const struct {
     const char *name;
@@ -87,8 +89,13 @@ size_t tally_message_key(const struct event *ev, char *buf, size_t n,
     int32_t job;
 
     if (tally_job_of(ev, &job) == 0) {
+        char digits[21];
+        size_t len = num_format_i64(digits, job);
+
+        assert(len < n);
+        memcpy(buf, digits, len + 1);
         *key = buf;
-        return (size_t)snprintf(buf, n, "%d", job);
+        return len;
     }
     if (ev->text[EV_UID]) {
         *key = ev->text[EV_UID];

@@ -151,11 +151,19 @@ long long arch_lag(struct arch *ar)
     long long lag = 0;
     int64_t lo, hi;
 
+    char err[256];
+
+    /* Asked of the broker: the cached watermarks stop moving while the
+     * partitions are paused for an outage. */
     for (int p = 0; p < ar->nparts; p++) {
-        if (ar->parts[p].owned &&
+        if (!ar->parts[p].owned)
+            continue;
+        if (kafka_consumer_watermarks(ar->kc, ar->cfg->topic, p, &lo, &hi, 500,
+                                      err, sizeof(err)) != 0 &&
             rd_kafka_get_watermark_offsets(kafka_consumer_handle(ar->kc),
-                                           ar->cfg->topic, p, &lo, &hi) == 0 &&
-            hi > ar->parts[p].next)
+                                           ar->cfg->topic, p, &lo, &hi) != 0)
+            continue;
+        if (hi > ar->parts[p].next)
             lag += hi - ar->parts[p].next;
     }
     return lag;
@@ -179,8 +187,6 @@ static void arch_status(struct arch *ar, const char *what, const struct hist *h,
         (unsigned long long)ar->commit_failures);
 }
 
-/* --drain: every owned partition is read, written and committed up to
- * its end as of the start. */
 /* --drain: a partition another member owns counts as caught up once the
  * group's committed offset for it has reached its start target. Asked at
  * most every 200 ms. Returns 1 when all have, 0 when not (or on error). */
