@@ -11,6 +11,7 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
 SRC      := $(shell find src -name '*.c' ! -path src/main.c | sort)
+HDR      := $(shell find src -name '*.h')
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ := $(SRC:src/%.c=build/asan/%.o)
 UNIT     := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
@@ -45,7 +46,7 @@ build/integration/%: tests/integration/%.c $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(ASAN_OBJ) $(LIBS)
 
 # Fuzz targets: libFuzzer with ASan and UBSan, built by clang.
-build/fuzz/%: fuzz/%.c $(SRC)
+build/fuzz/%: fuzz/%.c $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 $(INCLUDES) \
 	    -fsanitize=fuzzer,address,undefined -o $@ $< $(SRC) $(LIBS)
@@ -80,9 +81,10 @@ fuzz-replay: $(FUZZ)
 # Runs every fuzz target for FUZZ_SECONDS (default 60) on its corpus.
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ)
-	@for f in $(FUZZ); do n=$${f##*/fuzz_}; mkdir -p build/fuzz-work/$$n; \
+	@for f in $(FUZZ); do n=$${f##*/fuzz_}; mkdir -p build/fuzz-work/$$n build/fuzz-crash/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -artifact_prefix=build/fuzz-crash/$$n/ \
 	        build/fuzz-work/$$n fuzz/corpus/$$n || exit 1; done
 
 format:

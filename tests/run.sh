@@ -62,7 +62,8 @@ for f in build/fuzz/fuzz_*; do
     name=fuzz/$n
     [[ -z $only || $name == *"$only"* ]] || continue
     log="$LOGDIR/fuzz_$n.log"
-    if "$f" -runs=0 fuzz/corpus/"$n" >"$log" 2>&1; then
+    if "$f" -runs=0 -artifact_prefix="$LOGDIR/fuzz_$n-" fuzz/corpus/"$n" \
+        >"$log" 2>&1; then
         echo "PASS fuzz_replay_$n" >>"$log"
     else
         echo "FAIL fuzz_replay_$n: a corpus input crashed" >>"$log"

@@ -138,9 +138,12 @@ void ev_clear(struct event *ev)
  * moved when it grew. */
 static void ev_rebase(struct event *ev)
 {
+    if (ev->store.data == ev->base)
+        return;
     for (int f = 0; f < EV_NFIELDS; f++)
         if (ev->text[f])
             ev->text[f] = ev->store.data + ev->off[f];
+    ev->base = ev->store.data;
 }
 
 /* Drops the store's bytes from off on; the store may have moved since the

@@ -65,6 +65,7 @@ struct event {
     uint8_t uuid[16];        /* create_time, version 1 */
     struct buf store;
     size_t off[EV_NFIELDS]; /* where text[f] starts in store */
+    const char *base;       /* store.data when text[] was last aimed */
 };
 
 /* Why an event was refused: a short reason and the field it concerns

@@ -153,13 +153,15 @@ long long arch_lag(struct arch *ar)
 
     char err[256];
 
-    /* Asked of the broker: the cached watermarks stop moving while the
-     * partitions are paused for an outage. */
+    /* The watermarks cached by fetches stop moving while the partitions
+     * are paused for a failing write: then ask the broker, which answers
+     * at once since no fetch is in flight before the question. */
     for (int p = 0; p < ar->nparts; p++) {
         if (!ar->parts[p].owned)
             continue;
-        if (kafka_consumer_watermarks(ar->kc, ar->cfg->topic, p, &lo, &hi, 500,
-                                      err, sizeof(err)) != 0 &&
+        if ((!ar->in_flush ||
+             kafka_consumer_watermarks(ar->kc, ar->cfg->topic, p, &lo, &hi, 500,
+                                       err, sizeof(err)) != 0) &&
             rd_kafka_get_watermark_offsets(kafka_consumer_handle(ar->kc),
                                            ar->cfg->topic, p, &lo, &hi) != 0)
             continue;
@@ -279,7 +281,7 @@ void arch_tick(struct arch *ar)
     hist_merge(&ar->lat_total, &ar->lat);
     hist_reset(&ar->lat);
     ar->archived_at_status = ar->archived;
-    ar->last_status_ms = now;
+    ar->last_status_ms = arch_now_ms(); /* the line itself may take a while */
 }
 
 static int arch_run(struct arch *ar)
