@@ -123,18 +123,26 @@ static size_t buf_json_escape(unsigned char c, char esc[6])
     return 6;
 }
 
+/* Bytes that need an escape inside a JSON string: controls, '"', '\\'. */
+static int buf_json_special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 int buf_json_str(struct buf *b, const char *s, size_t n)
 {
     size_t run = 0; /* start of the bytes that stand for themselves */
 
-    if (buf_putc(b, '"') != 0)
+    if (buf_reserve(b, n + 2) != 0)
         return -1;
+    b->data[b->len++] = '"';
     for (size_t i = 0; i < n; i++) {
         char esc[6];
-        size_t k = buf_json_escape((unsigned char)s[i], esc);
+        size_t k;
 
-        if (k == 0)
+        if (!buf_json_special((unsigned char)s[i]))
             continue;
+        k = buf_json_escape((unsigned char)s[i], esc);
         if (buf_append(b, s + run, i - run) != 0 || buf_append(b, esc, k) != 0)
             return -1;
         run = i + 1;
