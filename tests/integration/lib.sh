@@ -35,6 +35,13 @@ assert_contains() {
         fail "$1" "'$3' not in: $(head -c 400 <<<"$2")"; fi
 }
 
+# Every row of `events` with the columns the tally rules decide, in key
+# order: what tests compare against their expectations.
+EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
+  company_id, impressions, clicks, conversion, qualified_application,
+  disqualified_application, spend_hour, bid_set FROM events
+  ORDER BY 1, 2, 3, 4, 5, 6"
+
 # sql QUERY: runs a query on the test database, tab-separated, no header.
 sql() {
     mariadb -h "$MYSQL_HOST" -P "$MYSQL_PORT" -uroot -N -B "$MYSQL_DB" -e "$1"

@@ -20,10 +20,6 @@ export AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export ADTALLY_HOME=$ROOT
 AIRFLOW=$ROOT/.venv-airflow/bin/airflow
-EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
-  company_id, impressions, clicks, conversion, qualified_application,
-  disqualified_application, spend_hour, bid_set FROM events
-  ORDER BY 1, 2, 3, 4, 5, 6"
 
 [[ -x $PROBE ]] || make -s "$PROBE" >/dev/null 2>&1
 cql() {

@@ -5,11 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
-  company_id, impressions, clicks, conversion, qualified_application,
-  disqualified_application, spend_hour, bid_set FROM events
-  ORDER BY 1, 2, 3, 4, 5, 6"
-
 # setup NAME: private names, schema, dimensions.
 setup() {
     use_names "$1"

@@ -9,11 +9,6 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
-EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
-  company_id, impressions, clicks, conversion, qualified_application,
-  disqualified_application, spend_hour, bid_set FROM events
-  ORDER BY 1, 2, 3, 4, 5, 6"
-
 # Ten seconds of traffic over ten simulated hours, with late events,
 # repeats and invalid lines.
 SIM=(--start '2026-11-20 08:00:00' --speed 3600 --rate 400 --duration 10

@@ -9,11 +9,6 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
-EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
-  company_id, impressions, clicks, conversion, qualified_application,
-  disqualified_application, spend_hour, bid_set FROM events
-  ORDER BY 1, 2, 3, 4, 5, 6"
-
 # Simulated time: 5 hours in 5 s, so that rows land in several hours.
 SIM=(--start '2026-11-20 08:00:00' --speed 3600 --rate 300 --duration 5
     --late-share 0.03 --repeat-share 0.03 --invalid-share 0.03)

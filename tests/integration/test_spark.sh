@@ -18,10 +18,6 @@ PY=$ROOT/.venv-spark/bin/python
 PROBE=build/integration/cql_probe
 FROM=2022-07-04T00 # the real log's hours
 TO=2022-07-28T23
-EVENTS_SQL="SELECT job_id, dates, hours, publisher_id, campaign_id, group_id,
-  company_id, impressions, clicks, conversion, qualified_application,
-  disqualified_application, spend_hour, bid_set FROM events
-  ORDER BY 1, 2, 3, 4, 5, 6"
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
