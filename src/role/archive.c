@@ -150,7 +150,6 @@ long long arch_lag(struct arch *ar)
 {
     long long lag = 0;
     int64_t lo, hi;
-
     char err[256];
 
     /* The watermarks cached by fetches stop moving while the partitions

@@ -197,12 +197,12 @@ static void proc_fresh_merge(struct proc *pr)
 static void proc_status(struct proc *pr, double secs, uint64_t seen_before,
                         int final)
 {
+    int64_t lag = 0, lo, hi;
+    size_t dd = 0, dd_bytes = 0;
     const uint32_t *fh = final ? pr->fresh_total : pr->fresh_hist;
 
     if (final)
         proc_fresh_merge(pr);
-    int64_t lag = 0, lo, hi;
-    size_t dd = 0, dd_bytes = 0;
 
     for (int p = 0; p < pr->nparts; p++) {
         if (!pr->parts[p].owned)
@@ -228,7 +228,8 @@ static void proc_status(struct proc *pr, double secs, uint64_t seen_before,
              pr->commits ? pr->commit_ms_sum / (double)pr->commits : 0.0,
              pr->commit_ms_max, (long long)proc_percentile(fh, 0.5),
              (long long)proc_percentile(fh, 0.95), dd, dd_bytes / 1024);
-    proc_fresh_merge(pr);
+    if (!final)
+        proc_fresh_merge(pr);
 }
 
 /* --drain: a partition another member owns counts as caught up once the

@@ -97,6 +97,8 @@ static size_t buf_json_escape(unsigned char c, char esc[6])
 {
     static const char hex[] = "0123456789abcdef";
 
+    if (c >= 0x20 && c != '"' && c != '\\')
+        return 0;
     esc[0] = '\\';
     switch (c) {
     case '"':
@@ -115,18 +117,10 @@ static size_t buf_json_escape(unsigned char c, char esc[6])
     default:
         break;
     }
-    if (c >= 0x20)
-        return 0;
     memcpy(esc + 1, "u00", 3);
     esc[4] = hex[c >> 4];
     esc[5] = hex[c & 15];
     return 6;
-}
-
-/* Bytes that need an escape inside a JSON string: controls, '"', '\\'. */
-static int buf_json_special(unsigned char c)
-{
-    return c < 0x20 || c == '"' || c == '\\';
 }
 
 int buf_json_str(struct buf *b, const char *s, size_t n)
@@ -138,11 +132,10 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
     b->data[b->len++] = '"';
     for (size_t i = 0; i < n; i++) {
         char esc[6];
-        size_t k;
+        size_t k = buf_json_escape((unsigned char)s[i], esc);
 
-        if (!buf_json_special((unsigned char)s[i]))
+        if (k == 0)
             continue;
-        k = buf_json_escape((unsigned char)s[i], esc);
         if (buf_append(b, s + run, i - run) != 0 || buf_append(b, esc, k) != 0)
             return -1;
         run = i + 1;

@@ -71,6 +71,15 @@ use_names() {
         -e "DROP DATABASE IF EXISTS \`$MYSQL_DB\`"
 }
 
+# use_stack_names NAME: private names as use_names does, with the MySQL
+# tables, the topics and the platform's dimensions in place.
+use_stack_names() {
+    use_names "$1"
+    "$ADTALLY" schema apply --only mysql >/dev/null 2>&1 &&
+        "$ADTALLY" schema apply --only kafka >/dev/null 2>&1 &&
+        "$ADTALLY" dims load data >/dev/null 2>&1
+}
+
 # topic_count TOPIC: messages on a topic, all partitions, from the start.
 topic_count() {
     kcat -C -b "$KAFKA_BOOTSTRAP" -t "$1" -e -q -f '%o\n' 2>/dev/null |

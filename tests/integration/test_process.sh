@@ -5,14 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# setup NAME: private names, schema, dimensions.
-setup() {
-    use_names "$1"
-    "$ADTALLY" schema apply --only mysql >/dev/null 2>&1 &&
-        "$ADTALLY" schema apply --only kafka >/dev/null 2>&1 &&
-        "$ADTALLY" dims load data >/dev/null 2>&1
-}
-
 # oracle: the expected rows for data/tracking.csv, into $1.
 oracle() {
     sql "$(cat tests/integration/load_raw.sql)" &&
@@ -39,7 +31,7 @@ TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # --- the real log, straight through
-setup process_real || fail setup "schema or dims failed"
+use_stack_names process_real || fail setup "schema or dims failed"
 oracle "$TMP/expected.tsv"
 assert_eq oracle_has_rows "$(($(wc -l <"$TMP/expected.tsv") > 100))" 1
 "$ADTALLY" import data/tracking.csv >/dev/null 2>&1
@@ -54,7 +46,7 @@ assert_eq offsets_stored_for_each_partition \
 compare second_drain_adds_nothing "$TMP/expected.tsv"
 
 # --- kill -9 at random points, then restart; several times
-setup process_kill
+use_stack_names process_kill
 "$ADTALLY" import data/tracking.csv >/dev/null 2>&1
 for i in 1 2 3 4 5; do
     "$ADTALLY" process --batch-max 150 --commit-ms 20 --status-interval 0 \
@@ -68,7 +60,7 @@ done
 compare kill_9_loses_and_doubles_nothing "$TMP/expected.tsv"
 
 # --- two members of one group; one killed mid-run
-setup process_two
+use_stack_names process_two
 "$ADTALLY" import data/tracking.csv >/dev/null 2>&1
 "$ADTALLY" process --batch-max 100 --commit-ms 20 --status-interval 0 \
     --kafka.session.timeout.ms=6000 2>"$TMP/a.log" &
@@ -89,7 +81,7 @@ assert_eq survivor_exits_0_on_sigterm "$?" 0
 compare two_members_one_killed_match_oracle "$TMP/expected.tsv"
 
 # --- shuffled, and the same events twice within the dedup window
-setup process_shuffle
+use_stack_names process_shuffle
 { head -n 1 data/tracking.csv; tail -n +2 data/tracking.csv | shuf; } \
     >"$TMP/shuffled.csv"
 "$ADTALLY" import "$TMP/shuffled.csv" >/dev/null 2>&1
@@ -101,7 +93,7 @@ assert_contains repeats_counted_in_status "$(cat "$TMP/shuffle.log")" \
     "repeats 6662,"
 
 # --- late, unknown-job and job-less events
-setup process_edges
+use_stack_names process_edges
 late=$(date -u -d '10 days ago' '+%Y-%m-%d %H:%M:%S')
 cat >"$TMP/edges.ndjson" <<NDJSON
 {"ts":"$late","job_id":2,"custom_track":"click","bid":"1.5"}

@@ -25,10 +25,7 @@ committed() {
 # then the checks.
 fault() {
     local name=$1 server=$2 pid spid
-    use_names "$name"
-    { "$ADTALLY" schema apply --only mysql && "$ADTALLY" schema apply \
-        --only kafka && "$ADTALLY" dims load data; } >"$TMP/setup.log" 2>&1 ||
-        fail "${name}_setup" "$(tail -n 3 "$TMP/setup.log")"
+    use_stack_names "$name" || fail "${name}_setup" "schema or dims failed"
     "$ADTALLY" process --commit-ms 50 --status-interval 1 \
         2>"$TMP/$name.log" &
     pid=$!

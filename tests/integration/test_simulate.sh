@@ -13,13 +13,6 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 SIM=(--start '2026-11-20 08:00:00' --speed 3600 --rate 300 --duration 5
     --late-share 0.03 --repeat-share 0.03 --invalid-share 0.03)
 
-setup() {
-    use_names "$1"
-    "$ADTALLY" schema apply --only mysql >/dev/null 2>&1 &&
-        "$ADTALLY" schema apply --only kafka >/dev/null 2>&1 &&
-        "$ADTALLY" dims load data >/dev/null 2>&1
-}
-
 # start_collect LOG [PORT]: a collector; sets CPID, PORT and URL.
 start_collect() {
     "$ADTALLY" collect --listen "127.0.0.1:${2:-0}" --status-interval 0 \
@@ -73,7 +66,7 @@ $(s conversions) $(s qualified) $(s unqualified) $(s spend)"
 }
 
 # ------------------------------------------------- beacons
-setup sim_track || fail setup "schema or dims failed"
+use_stack_names sim_track || fail setup "schema or dims failed"
 start_collect "$TMP/c.log" || fail start "collector did not start"
 "$ADTALLY" simulate --to "$URL" "${SIM[@]}" --seed 11 --connections 8 \
     --expect-file "$TMP/expect.tsv" >"$TMP/summary.json" 2>"$TMP/sim.log"
@@ -88,7 +81,7 @@ wait "$CPID"
 DIMS_MYSQL=$ADTALLY_MYSQL
 
 # ------------------------------------------------- batches
-setup sim_batch
+use_stack_names sim_batch
 start_collect "$TMP/c.log" || fail start "collector did not start"
 "$ADTALLY" simulate --to "$URL" "${SIM[@]}" --seed 12 --batch 25 \
     --expect-file "$TMP/expect.tsv" >"$TMP/summary.json" 2>"$TMP/sim.log"
@@ -143,7 +136,7 @@ assert_eq sigterm_ends_simulation_0 "$?" 0
 assert_eq sigterm_prints_summary "$(($(s lines) > 100))" 1
 
 # ------------------------------------------------- a collector restart
-setup sim_restart
+use_stack_names sim_restart
 start_collect "$TMP/c1.log" || fail start "collector did not start"
 "$ADTALLY" simulate --to "$URL" "${SIM[@]}" --seed 13 --connections 8 \
     --expect-file "$TMP/expect.tsv" >"$TMP/summary.json" 2>"$TMP/sim.log" &

@@ -71,12 +71,12 @@ static void done(void *ctx, const struct http_head *h, int status, double secs)
     done_count++;
 }
 
+/* A thread's body: runs the server given as arg until it stops. */
 static void *serve(void *arg)
 {
     char err[256];
 
-    (void)arg;
-    if (http_server_run(srv, err, sizeof(err)) != 0)
+    if (http_server_run(arg, err, sizeof(err)) != 0)
         printf("  run: %s\n", err);
     return NULL;
 }
@@ -366,16 +366,6 @@ static void wake_tick(void *ctx)
         http_server_stop(wsrv);
 }
 
-static void *wake_serve(void *arg)
-{
-    char err[256];
-
-    (void)arg;
-    if (http_server_run(wsrv, err, sizeof(err)) != 0)
-        printf("  run: %s\n", err);
-    return NULL;
-}
-
 /* Waits up to 2 s for the tick count to pass `n`. */
 static int wake_ticks_over(int n)
 {
@@ -401,7 +391,7 @@ static void wake_fd_runs_the_tick_at_once(void)
     if (wsrv == NULL)
         return;
     CHECK(http_server_wake_fd(wsrv) >= 0);
-    pthread_create(&t, NULL, wake_serve, NULL);
+    pthread_create(&t, NULL, serve, wsrv);
     usleep(50000);
     before = atomic_load(&wake_ticks);
     CHECK(write(http_server_wake_fd(wsrv), "1", 1) == 1);
@@ -432,7 +422,7 @@ int main(void)
         printf("FAIL create: %s\n", err);
         return 1;
     }
-    pthread_create(&th, NULL, serve, NULL);
+    pthread_create(&th, NULL, serve, srv);
     RUN(keep_alive_serves_two_requests);
     RUN(pipelined_requests_answer_in_order);
     RUN(late_answer_arrives);
