@@ -146,25 +146,33 @@ int arch_message(struct arch *ar, const rd_kafka_message_t *m)
     return 0;
 }
 
+/* The end offset of partition p: the watermark cached by fetches, or,
+ * while the partitions are paused for a failing write (the cache then
+ * stops moving), the broker's answer, which comes at once since no fetch
+ * is in flight. Returns 0, or -1 when neither is known. */
+static int arch_high_watermark(struct arch *ar, int p, int64_t *hi)
+{
+    int64_t lo;
+    char err[256];
+
+    if (ar->in_flush &&
+        kafka_consumer_watermarks(ar->kc, ar->cfg->topic, p, &lo, hi, 500, err,
+                                  sizeof(err)) == 0)
+        return 0;
+    if (rd_kafka_get_watermark_offsets(kafka_consumer_handle(ar->kc),
+                                       ar->cfg->topic, p, &lo, hi) != 0)
+        return -1;
+    return 0;
+}
+
 long long arch_lag(struct arch *ar)
 {
     long long lag = 0;
-    int64_t lo, hi;
-    char err[256];
+    int64_t hi;
 
-    /* The watermarks cached by fetches stop moving while the partitions
-     * are paused for a failing write: then ask the broker, which answers
-     * at once since no fetch is in flight before the question. */
     for (int p = 0; p < ar->nparts; p++) {
-        if (!ar->parts[p].owned)
-            continue;
-        if ((!ar->in_flush ||
-             kafka_consumer_watermarks(ar->kc, ar->cfg->topic, p, &lo, &hi, 500,
-                                       err, sizeof(err)) != 0) &&
-            rd_kafka_get_watermark_offsets(kafka_consumer_handle(ar->kc),
-                                           ar->cfg->topic, p, &lo, &hi) != 0)
-            continue;
-        if (hi > ar->parts[p].next)
+        if (ar->parts[p].owned && arch_high_watermark(ar, p, &hi) == 0 &&
+            hi > ar->parts[p].next)
             lag += hi - ar->parts[p].next;
     }
     return lag;
